@@ -1,0 +1,63 @@
+"""create_app(): routes, middleware, and the lifespan that builds the engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from hub.auth import keys as signing_keys
+from hub.auth.middleware import BearerAuthMiddleware
+from hub.auth.server import TokenEndpoint
+from hub.auth.tokens import HubTokenGenerator
+from hub.config import Settings
+from hub.db.engine import build_engine, build_sessionmaker
+from hub.db.migrate import head_revision
+from hub.graphql.schema import build_schema
+from hub.graphql.view import HubGraphQL
+from hub.ops.health import healthz, readyz
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The ASGI app. With no settings, from the environment (as uvicorn workers start it)."""
+    settings = settings or Settings.from_env()
+    if not settings.database_url:
+        raise RuntimeError("create_app needs DATABASE_URL; `hub serve` resolves it")
+    keys = signing_keys.load_or_create(settings.signing_key_file)
+    engine = build_engine(settings)
+    sessions = build_sessionmaker(engine)
+    generator = HubTokenGenerator(settings, keys)
+    graphql = HubGraphQL(build_schema(settings), settings, sessions)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    async def jwks(request: Request) -> JSONResponse:
+        return JSONResponse(keys.public_jwks(), headers={"cache-control": "max-age=300"})
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/oauth/token", TokenEndpoint(settings, sessions, generator), methods=["POST"]),
+            Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        middleware=[
+            Middleware(BearerAuthMiddleware, keys=keys.verification_keys(), settings=settings)
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.token_generator = generator
+    app.state.head_revision = head_revision()
+    return app

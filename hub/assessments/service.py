@@ -1,0 +1,159 @@
+"""Assessment use cases: the catalogue, submission (validated) and publication."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import rfc8785
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.assessments.catalogue import load_catalogue
+from hub.assessments.models import (
+    ActionStatus,
+    Assessment,
+    AssessmentAnswer,
+    AssessmentStatus,
+    Cluster,
+    ImprovementAction,
+    Question,
+)
+from hub.assessments.repository import AssessmentRepository
+from hub.directory.repository import DirectoryRepository
+from hub.directory.service import normalise_country
+from hub.errors import BadUserInput, Conflict, NotFound
+
+CYCLE_PATTERN = re.compile(r"^[0-9]{4}-[1-9][0-9]*$")
+
+
+@dataclass(frozen=True)
+class Answer:
+    question_code: str
+    compliant: bool
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    question_code: str
+    action: str
+    due_date: date | None = None
+
+
+@dataclass(frozen=True)
+class NewAssessment:
+    factory_id: uuid.UUID
+    cycle: str
+    assessed_at: date
+    answers: tuple[Answer, ...]
+    improvement_plan: tuple[PlannedAction, ...] = ()
+
+
+def content_hash(new: NewAssessment) -> str:
+    """SHA-256 over the RFC 8785 canonical JSON of what the assessor submitted."""
+    document = {
+        "factory": str(new.factory_id),
+        "cycle": new.cycle,
+        "assessedAt": new.assessed_at.isoformat(),
+        "answers": sorted(
+            ({"q": a.question_code, "ok": a.compliant, "c": a.comment} for a in new.answers),
+            key=lambda a: str(a["q"]),
+        ),
+        "plan": [
+            {"q": p.question_code, "a": p.action, "due": p.due_date.isoformat() if p.due_date else None}
+            for p in new.improvement_plan
+        ],
+    }
+    return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
+
+
+class CatalogueService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.repo = AssessmentRepository(session)
+
+    async def sync(self) -> int:
+        questions = load_catalogue()
+        await self.repo.sync_catalogue(questions)
+        return len(questions)
+
+    async def questions(
+        self, *, country: str | None, cluster: Cluster | None
+    ) -> list[tuple[Question, str | None]]:
+        return await self.repo.questions(
+            country=normalise_country(country) if country else None, cluster=cluster
+        )
+
+
+class AssessmentService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.repo = AssessmentRepository(session)
+        self.directory = DirectoryRepository(session)
+
+    async def submit(self, assessor_org_id: uuid.UUID, new: NewAssessment) -> Assessment:
+        """A DRAFT for (factory, cycle), validated against the catalogue."""
+        factory = await self.directory.factory(new.factory_id)
+        if factory is None:
+            raise BadUserInput(f"unknown factory {new.factory_id}", argument="factoryId")
+        if not CYCLE_PATTERN.match(new.cycle):
+            raise BadUserInput(f"cycle {new.cycle!r} is not of the form YYYY-N, e.g. 2026-1")
+        if new.assessed_at > datetime.now(UTC).date():
+            raise BadUserInput(f"assessedAt {new.assessed_at} is in the future")
+        await self._check_answers(new, factory.country)
+        if await self.repo.current_version(factory.id, new.cycle) is not None:
+            raise Conflict(f"factory {factory.hub_id} already has an assessment for {new.cycle}")
+        assessment = Assessment(
+            factory_id=factory.id,
+            cycle=new.cycle,
+            version=1,
+            status=AssessmentStatus.DRAFT,
+            assessed_at=new.assessed_at,
+            content_hash=content_hash(new),
+            assessor_org_id=assessor_org_id,
+        )
+        answers = [
+            AssessmentAnswer(question_code=a.question_code, compliant=a.compliant, comment=a.comment)
+            for a in new.answers
+        ]
+        actions = [
+            ImprovementAction(
+                question_code=p.question_code,
+                action=p.action,
+                due_date=p.due_date,
+                status=ActionStatus.PENDING,
+            )
+            for p in new.improvement_plan
+        ]
+        await self.repo.add_assessment(assessment, answers, actions)
+        return assessment
+
+    async def publish(self, assessment_id: uuid.UUID) -> Assessment:
+        assessment = await self.repo.get(assessment_id)
+        if assessment is None:
+            raise NotFound(f"no assessment {assessment_id}")
+        if assessment.status is AssessmentStatus.DRAFT:
+            assessment.status = AssessmentStatus.PUBLISHED
+            assessment.published_at = datetime.now(UTC)
+            await self.repo.session.flush()
+        return assessment
+
+    async def _check_answers(self, new: NewAssessment, factory_country: str) -> None:
+        if not new.answers:
+            raise BadUserInput("an assessment needs at least one answer", argument="answers")
+        known = await self.repo.question_codes()
+        for code, count in Counter(a.question_code for a in new.answers).items():
+            if count > 1:
+                raise BadUserInput(f"question {code} is answered {count} times", argument="answers")
+        for item in (*new.answers, *new.improvement_plan):
+            code = item.question_code
+            if code not in known:
+                raise BadUserInput(f"unknown question code {code}", argument="questionCode")
+            country = known[code]
+            if country is not None and country != factory_country:
+                raise BadUserInput(
+                    f"question {code} applies in {country}, the factory is in {factory_country}",
+                    argument="questionCode",
+                )

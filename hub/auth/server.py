@@ -1,0 +1,165 @@
+"""`POST /oauth/token`: the client credentials grant (RFC 6749 §4.4) through authlib.
+
+authlib's AuthorizationServer is synchronous, so the endpoint reads the form and loads the client
+record with async SQL first, then lets authlib authenticate the client, check the grant and mint
+the token in a worker thread (RSA signing stays off the event loop).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Payload, OAuth2Request
+from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from hub.auth.tokens import HubTokenGenerator
+from hub.config import Settings
+from hub.directory.models import Role
+from hub.directory.repository import DirectoryRepository
+from hub.directory.service import secret_matches
+
+MAX_FORM_FIELDS = 20
+
+
+@dataclass(frozen=True)
+class ClientRecord(ClientMixin):  # type: ignore[misc]
+    client_id: str
+    secret_hash: str
+    org_id: uuid.UUID
+    role: Role
+    revoked: bool
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return not self.revoked and secret_matches(client_secret, self.secret_hash)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method in ("client_secret_basic", "client_secret_post")
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type == "client_credentials"
+
+    def get_allowed_scope(self, scope: str) -> str:
+        # the hub has no OAuth scopes: what a client may do follows from its organisation
+        return ""
+
+
+class _FormPayload(OAuth2Payload):  # type: ignore[misc]
+    def __init__(self, form: dict[str, list[str]]) -> None:
+        self._form = form
+
+    @property
+    def data(self) -> dict[str, str]:
+        return {k: v[0] for k, v in self._form.items()}
+
+    @property
+    def datalist(self) -> defaultdict[str, list[str]]:
+        return defaultdict(list, self._form)
+
+
+class _TokenRequest(OAuth2Request):  # type: ignore[misc]
+    def __init__(self, uri: str, headers: dict[str, str], form: dict[str, list[str]]) -> None:
+        super().__init__(method="POST", uri=uri, headers=headers)
+        self.payload = _FormPayload(form)
+        self._form = form
+
+    @property
+    def args(self) -> dict[str, str]:
+        return {}
+
+    @property
+    def form(self) -> dict[str, str]:
+        return {k: v[0] for k, v in self._form.items()}
+
+
+class _OneRequestServer(AuthorizationServer):  # type: ignore[misc]
+    """An authorization server that knows the one client this request names."""
+
+    def __init__(self, generator: HubTokenGenerator, client: ClientRecord | None) -> None:
+        super().__init__()
+        self._client = client
+        self.register_grant(ClientCredentialsGrant)
+        self.register_token_generator("default", generator)
+
+    def query_client(self, client_id: str) -> ClientRecord | None:
+        if self._client is not None and self._client.client_id == client_id:
+            return self._client
+        return None
+
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        """Access tokens are self-contained JWTs: nothing to store."""
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """No signal bus."""
+
+    def handle_response(self, status: int, body: Any, headers: Any) -> Response:
+        if isinstance(body, dict):
+            body.pop("scope", None)
+        return JSONResponse(body, status_code=status, headers=dict(headers))
+
+
+def _named_client_id(request: Request, form: dict[str, list[str]]) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth[:6].lower() == "basic ":
+        try:
+            decoded = base64.b64decode(auth[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return unquote(decoded.partition(":")[0])
+    values = form.get("client_id")
+    return values[0] if values else None
+
+
+class TokenEndpoint:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        generator: HubTokenGenerator,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.generator = generator
+
+    async def __call__(self, request: Request) -> Response:
+        async with request.form(max_files=0, max_fields=MAX_FORM_FIELDS) as form:
+            fields: dict[str, list[str]] = {}
+            for key, value in form.multi_items():
+                if isinstance(value, str):
+                    fields.setdefault(key, []).append(value)
+        client_id = _named_client_id(request, fields)
+        record = await self._load_client(client_id) if client_id else None
+        # authlib refuses plain http unless the host is loopback; in development we serve on
+        # plain http on any host, in production mode the real scheme (behind the proxy) counts
+        url = request.url if self.settings.production else request.url.replace(scheme="https")
+        oauth_request = _TokenRequest(str(url), dict(request.headers), fields)
+        server = _OneRequestServer(self.generator, record)
+        response: Response = await run_in_threadpool(server.create_token_response, oauth_request)
+        response.headers["cache-control"] = "no-store"
+        return response
+
+    async def _load_client(self, client_id: str) -> ClientRecord | None:
+        async with self.sessions() as session:
+            found = await DirectoryRepository(session).client_by_client_id(client_id)
+        if found is None:
+            return None
+        client, org = found
+        return ClientRecord(
+            client_id=client.client_id,
+            secret_hash=client.secret_hash,
+            org_id=org.id,
+            role=org.role,
+            revoked=client.revoked_at is not None,
+        )

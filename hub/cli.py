@@ -1,0 +1,180 @@
+"""The `hub` command. Exit status 0 on success, 2 on bad input with a one-line reason."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, NoReturn, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.config import ConfigError, Settings, export_database_url
+from hub.db.engine import build_engine, build_sessionmaker, resolve_database_url
+from hub.errors import HubError
+
+T = TypeVar("T")
+
+
+def fail(message: str) -> NoReturn:
+    print(f"hub: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def database_settings() -> Settings:
+    """Settings with a database, starting the embedded server when DATABASE_URL is unset."""
+    settings = resolve_database_url(Settings.from_env())
+    assert settings.database_url
+    export_database_url(settings.database_url)
+    return settings
+
+
+def in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = build_engine(settings)
+        try:
+            async with build_sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def emit(args: argparse.Namespace, data: dict[str, Any], human: str) -> None:
+    print(json.dumps(data) if args.json else human)
+
+
+def parse_uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        fail(f"{what} must be an id like 0b6f…-…, got {value!r}")
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> None:
+    from hub.ops.database import prepare_database
+
+    count = prepare_database(database_settings())
+    print(f"database at head; catalogue: {count} questions")
+
+
+def cmd_org_create(args: argparse.Namespace) -> None:
+    from hub.directory.service import DirectoryService, NewOrganization, parse_role
+
+    new = NewOrganization(
+        role=parse_role(args.role),
+        name=args.name,
+        country=args.country,
+        address=args.address,
+        os_id=args.os_id,
+        claim=args.claim,
+    )
+    settings = database_settings()
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        org, factory = await DirectoryService(session).create_organization(new)
+        out: dict[str, Any] = {"id": str(org.id), "role": org.role.value, "name": org.name}
+        if factory is not None:
+            out["factory_id"] = str(factory.id)
+            out["hub_id"] = factory.hub_id
+        return out
+
+    out = in_transaction(settings, work)
+    human = f"organisation {out['id']} ({out['role']}, {out['name']})"
+    if "factory_id" in out:
+        human += f"\nfactory {out['factory_id']} ({out['hub_id']})"
+    emit(args, out, human)
+
+
+def cmd_client_create(args: argparse.Namespace) -> None:
+    from hub.directory.service import DirectoryService
+
+    org_id = parse_uuid(args.org, "--org")
+    settings = database_settings()
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        issued = await DirectoryService(session).create_client(org_id, args.name)
+        return {"client_id": issued.client.client_id, "client_secret": issued.secret}
+
+    out = in_transaction(settings, work)
+    emit(
+        args,
+        out,
+        f"client_id:     {out['client_id']}\nclient_secret: {out['client_secret']}\n"
+        "(the secret is shown only now; the hub keeps a hash of it)",
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from hub.ops.serve import serve
+
+    serve(database_settings(), host=args.host, port=args.port, workers=args.workers)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from hub.ops.serve import run_demo
+
+    run_demo(database_settings(), host=args.host, port=args.port, serve_after=not args.no_serve)
+
+
+# --- parser ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hub", description="Compliance Hub")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_serve_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+
+    serve = sub.add_parser("serve", help="run the server")
+    add_serve_options(serve)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", help="migrate, load demo data, print tokens, serve")
+    add_serve_options(demo)
+    demo.add_argument("--no-serve", action="store_true", help="load and print, then exit")
+    demo.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    org = sub.add_parser("org", help="organisations").add_subparsers(dest="org_command", required=True)
+    org_create = org.add_parser("create", help="create an organisation")
+    org_create.add_argument("--role", required=True, help="BUYER, FACTORY, ASSESSOR, AUDITOR or ADMIN")
+    org_create.add_argument("--name", required=True)
+    org_create.add_argument("--country", help="ISO 3166-1 alpha-2")
+    org_create.add_argument("--address")
+    org_create.add_argument("--os-id", dest="os_id")
+    org_create.add_argument("--claim", help="FACTORY: claim this existing factory (id or hub id)")
+    org_create.add_argument("--json", action="store_true")
+    org_create.set_defaults(func=cmd_org_create)
+
+    client = sub.add_parser("client", help="OAuth clients").add_subparsers(
+        dest="client_command", required=True
+    )
+    client_create = client.add_parser("create", help="create a client for an organisation")
+    client_create.add_argument("--org", required=True, help="organisation id")
+    client_create.add_argument("--name")
+    client_create.add_argument("--json", action="store_true")
+    client_create.set_defaults(func=cmd_client_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (HubError, ConfigError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

@@ -1,0 +1,106 @@
+"""Settings from the environment. No other module reads ``os.environ``.
+
+| variable | default | meaning |
+| --- | --- | --- |
+| DATABASE_URL | unset: embedded PostgreSQL | server to use (postgresql:// or postgresql+asyncpg://) |
+| HUB_DATA_DIR | the user's data folder | embedded database and key files |
+| HUB_SIGNING_KEY_FILE | DATA_DIR/jwt-signing-keys.json | private JWKS; the first key signs, all verify |
+| HUB_TOKEN_ISSUER | compliance-hub | `iss` of access tokens |
+| HUB_TOKEN_AUDIENCE | compliance-hub-api | `aud` of access tokens |
+| HUB_TOKEN_LIFETIME | 900 | access-token lifetime in seconds |
+| HUB_PRODUCTION | 0 | 1 turns GraphiQL, introspection and field suggestions off |
+| HUB_MAX_DEPTH / HUB_MAX_ALIASES / HUB_MAX_TOKENS | 10 / 15 / 2000 | GraphQL document limits |
+| HUB_PAGE_MAX | 100 | largest `first` a connection accepts |
+| HUB_DB_POOL_SIZE | 10 | connections per process |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "compliance-hub"
+
+
+class ConfigError(ValueError):
+    """A setting in the environment cannot be used; the message names it."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be 0 or 1, got {raw!r}")
+
+
+def to_async_url(url: str) -> str:
+    """The SQLAlchemy asyncpg form of a PostgreSQL URL (libpq URLs are accepted too)."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ConfigError(f"DATABASE_URL must be a postgresql:// URL, got {url.split(':', 1)[0]}://…")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    data_dir: Path
+    signing_key_file: Path
+    token_issuer: str
+    token_audience: str
+    token_lifetime: int
+    production: bool
+    max_depth: int
+    max_aliases: int
+    max_tokens: int
+    page_max: int
+    db_pool_size: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("HUB_DATA_DIR") or platformdirs.user_data_dir(APP_NAME))
+        url = env.get("DATABASE_URL") or None
+        return cls(
+            database_url=to_async_url(url) if url else None,
+            data_dir=data_dir,
+            signing_key_file=Path(
+                env.get("HUB_SIGNING_KEY_FILE") or data_dir / "jwt-signing-keys.json"
+            ),
+            token_issuer=env.get("HUB_TOKEN_ISSUER") or "compliance-hub",
+            token_audience=env.get("HUB_TOKEN_AUDIENCE") or "compliance-hub-api",
+            token_lifetime=_int(env, "HUB_TOKEN_LIFETIME", 900, 30, 86_400),
+            production=_bool(env, "HUB_PRODUCTION"),
+            max_depth=_int(env, "HUB_MAX_DEPTH", 10, 2, 50),
+            max_aliases=_int(env, "HUB_MAX_ALIASES", 15, 1, 500),
+            max_tokens=_int(env, "HUB_MAX_TOKENS", 2000, 100, 100_000),
+            page_max=_int(env, "HUB_PAGE_MAX", 100, 1, 1000),
+            db_pool_size=_int(env, "HUB_DB_POOL_SIZE", 10, 1, 200),
+        )
+
+    def with_database(self, url: str) -> Settings:
+        return replace(self, database_url=to_async_url(url))
+
+
+def export_database_url(url: str) -> None:
+    """Hand a resolved database to child processes (uvicorn workers, alembic)."""
+    os.environ["DATABASE_URL"] = url

@@ -1,0 +1,19 @@
+"""Imports every model module so that ``Base.metadata`` knows the whole schema (Alembic)."""
+
+from hub.assessments import models as assessments_models
+from hub.consent import models as consent_models
+from hub.db.base import Base
+from hub.directory import models as directory_models
+from hub.disclosures import models as disclosures_models
+from hub.ledger import models as ledger_models
+from hub.matching import models as matching_models
+
+__all__ = [
+    "Base",
+    "assessments_models",
+    "consent_models",
+    "directory_models",
+    "disclosures_models",
+    "ledger_models",
+    "matching_models",
+]

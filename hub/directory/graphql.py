@@ -1,0 +1,108 @@
+"""GraphQL types and thin resolvers of the directory: viewer, organisations, factories."""
+
+from __future__ import annotations
+
+import strawberry
+
+from hub.directory import models
+from hub.directory.service import DirectoryService
+from hub.errors import NotFound
+from hub.graphql.context import Info
+from hub.graphql.pagination import Connection
+
+Role = strawberry.enum(models.Role, name="Role")
+
+
+@strawberry.type(name="Organization")
+class OrganizationType:
+    id: strawberry.ID
+    name: str
+    role: Role
+    country: str | None
+
+    @classmethod
+    def from_model(cls, org: models.Organization) -> OrganizationType:
+        return cls(id=strawberry.ID(str(org.id)), name=org.name, role=org.role, country=org.country)
+
+
+@strawberry.type
+class Viewer:
+    id: strawberry.ID = strawberry.field(description="The calling client (or person).")
+    role: Role
+    org_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def organization(self, info: Info) -> OrganizationType:
+        org = await info.context.loaders.organization.load(info.context.principal.org_id)
+        if org is None:
+            # the token names an organisation that no longer exists
+            raise NotFound("your organisation no longer exists")
+        return OrganizationType.from_model(org)
+
+
+@strawberry.type(name="Factory")
+class FactoryType:
+    id: strawberry.ID
+    hub_id: str = strawberry.field(description="Stable public identifier, e.g. CH-7K2M9Q4D.")
+    name: str
+    address: str | None
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2.")
+    os_id: str | None = strawberry.field(description="Open Supply Hub OS ID.")
+    registration_number: str | None
+    sector: str | None
+    worker_count: int | None
+
+    @classmethod
+    def from_model(cls, f: models.Factory) -> FactoryType:
+        return cls(
+            id=strawberry.ID(str(f.id)),
+            hub_id=f.hub_id,
+            name=f.name,
+            address=f.address,
+            country=f.country,
+            os_id=f.os_id,
+            registration_number=f.registration_number,
+            sector=f.sector,
+            worker_count=f.worker_count,
+        )
+
+
+@strawberry.input
+class FactoryFilter:
+    country: str | None = None
+    name_contains: str | None = None
+
+
+@strawberry.type
+class DirectoryQuery:
+    @strawberry.field
+    def viewer(self, info: Info) -> Viewer:
+        principal = info.context.principal
+        return Viewer(
+            id=strawberry.ID(principal.subject), role=principal.role, org_id=str(principal.org_id)
+        )
+
+    @strawberry.field(description="The factory directory, in the order factories joined the hub.")
+    async def factories(
+        self,
+        info: Info,
+        filter: FactoryFilter | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> Connection[FactoryType]:
+        f = filter or FactoryFilter()
+        async with info.context.db.session() as session:
+            page = await DirectoryService(session).page_factories(
+                country=f.country,
+                name_contains=f.name_contains,
+                first=first,
+                after=after,
+                page_max=info.context.settings.page_max,
+            )
+        return Connection[FactoryType].from_page(page, FactoryType.from_model)
+
+    @strawberry.field(description="A factory by its id or hub id.")
+    async def factory(self, info: Info, id: strawberry.ID) -> FactoryType | None:
+        async with info.context.db.session() as session:
+            found = await DirectoryService(session).visible_factory(str(id))
+        return FactoryType.from_model(found)

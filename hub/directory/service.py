@@ -1,0 +1,184 @@
+"""Directory use cases: organisations, their clients, factory profiles and claims."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from iso3166 import countries_by_alpha2
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.db.paging import Page, check_first
+from hub.directory.models import Factory, OAuthClient, Organization, Role
+from hub.directory.repository import DirectoryRepository
+from hub.errors import BadUserInput, Conflict, NotFound
+
+# Crockford's base32 without I, L, O, U: hub ids are read aloud and typed by people
+_HUB_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+MAX_NAME_FILTER = 200
+
+
+def normalise_country(code: str) -> str:
+    """An ISO 3166-1 alpha-2 code in upper case, or BadUserInput."""
+    upper = code.strip().upper()
+    if len(upper) != 2 or upper not in countries_by_alpha2:
+        raise BadUserInput(f"unknown country code {code!r}: use ISO 3166-1 alpha-2, e.g. KH")
+    return upper
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value.strip().upper())
+    except ValueError:
+        names = ", ".join(r.value for r in Role)
+        raise BadUserInput(f"unknown role {value!r}: one of {names}") from None
+
+
+def new_hub_id() -> str:
+    return "CH-" + "".join(secrets.choice(_HUB_ID_ALPHABET) for _ in range(8))
+
+
+def hash_secret(secret: str) -> str:
+    # Client secrets are 256-bit random strings, so a fast hash is as strong as a slow one
+    # here, and token issue stays cheap. (People's passwords get a slow hash.)
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_matches(secret: str, secret_hash: str) -> bool:
+    return hmac.compare_digest(hash_secret(secret), secret_hash)
+
+
+@dataclass(frozen=True)
+class NewFactory:
+    name: str
+    country: str
+    address: str | None = None
+    os_id: str | None = None
+    registration_number: str | None = None
+    sector: str | None = None
+    worker_count: int | None = None
+
+
+@dataclass(frozen=True)
+class NewOrganization:
+    role: Role
+    name: str
+    country: str | None = None
+    address: str | None = None
+    os_id: str | None = None
+    claim: str | None = None  # a factory id or hub id, for a FACTORY organisation
+
+
+@dataclass(frozen=True)
+class IssuedClient:
+    client: OAuthClient
+    secret: str
+
+
+class DirectoryService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.repo = DirectoryRepository(session)
+
+    async def create_factory(self, new: NewFactory) -> Factory:
+        name = new.name.strip()
+        if not name:
+            raise BadUserInput("a factory needs a name")
+        if new.worker_count is not None and new.worker_count < 0:
+            raise BadUserInput("worker count cannot be negative")
+        factory = Factory(
+            hub_id=new_hub_id(),
+            name=name,
+            country=normalise_country(new.country),
+            address=new.address,
+            os_id=new.os_id or None,
+            registration_number=new.registration_number or None,
+            sector=new.sector,
+            worker_count=new.worker_count,
+        )
+        await self.repo.add(factory)
+        return factory
+
+    async def create_organization(self, new: NewOrganization) -> tuple[Organization, Factory | None]:
+        name = new.name.strip()
+        if not name:
+            raise BadUserInput("an organisation needs a name")
+        country = normalise_country(new.country) if new.country else None
+        if new.role is not Role.FACTORY and (new.claim or new.address or new.os_id):
+            raise BadUserInput("--claim, --address and --os-id are for FACTORY organisations")
+        org = Organization(role=new.role, name=name, country=country)
+        await self.repo.add(org)
+        if new.role is not Role.FACTORY:
+            return org, None
+        if new.claim:
+            factory = await self.claim_factory(org, new.claim)
+        else:
+            if country is None:
+                raise BadUserInput("a FACTORY organisation needs --country for its profile")
+            factory = await self.create_factory(
+                NewFactory(name=name, country=country, address=new.address, os_id=new.os_id)
+            )
+            factory.claimed_by_org_id = org.id
+            await self.repo.session.flush()
+        return org, factory
+
+    async def find_factory(self, ref: str) -> Factory:
+        """A factory by its id or hub id; NotFound otherwise."""
+        factory: Factory | None
+        try:
+            factory = await self.repo.factory(uuid.UUID(ref))
+        except ValueError:
+            factory = await self.repo.factory_by_hub_id(ref.strip().upper())
+        if factory is None:
+            raise NotFound(f"no factory {ref!r}")
+        return factory
+
+    async def claim_factory(self, org: Organization, ref: str) -> Factory:
+        factory = await self.find_factory(ref)
+        if factory.claimed_by_org_id not in (None, org.id):
+            raise Conflict(f"factory {factory.hub_id} is already claimed by another organisation")
+        factory.claimed_by_org_id = org.id
+        if org.country is None:
+            org.country = factory.country
+        await self.repo.session.flush()
+        return factory
+
+    async def create_client(self, org_id: uuid.UUID, name: str | None = None) -> IssuedClient:
+        org = await self.repo.organization(org_id)
+        if org is None:
+            raise NotFound(f"no organisation {org_id}")
+        secret = secrets.token_urlsafe(32)
+        client = OAuthClient(
+            client_id="chc_" + secrets.token_urlsafe(16),
+            secret_hash=hash_secret(secret),
+            org_id=org.id,
+            name=name,
+        )
+        await self.repo.add(client)
+        return IssuedClient(client, secret)
+
+    async def page_factories(
+        self,
+        *,
+        country: str | None,
+        name_contains: str | None,
+        first: int,
+        after: str | None,
+        page_max: int,
+    ) -> Page[Factory]:
+        """Directory fields are visible to every authenticated principal."""
+        check_first(first, page_max)
+        needle = (name_contains or "").strip()
+        if len(needle) > MAX_NAME_FILTER:
+            raise BadUserInput(f"nameContains is limited to {MAX_NAME_FILTER} characters")
+        return await self.repo.page_factories(
+            country=normalise_country(country) if country else None,
+            name_contains=needle or None,
+            first=first,
+            after=after,
+        )
+
+    async def visible_factory(self, ref: str) -> Factory:
+        return await self.find_factory(ref)

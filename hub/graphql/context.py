@@ -1,0 +1,65 @@
+"""The typed per-request context and the request's database handle."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.auth.principal import Principal
+from hub.config import Settings
+from hub.graphql.loaders import Loaders
+
+
+class RequestDatabase:
+    """One session (one transaction) per GraphQL request.
+
+    graphql-core resolves sibling fields concurrently, and an AsyncSession must not be used by
+    two coroutines at once, so every use goes through a lock. The transaction is ended in one
+    place, the TransactionExtension, from the operation's result.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._session: AsyncSession | None = None
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self._lock:
+            if self._session is None:
+                self._session = self._sessions()
+            yield self._session
+
+    async def finish(self, *, commit: bool) -> None:
+        async with self._lock:
+            session, self._session = self._session, None
+            if session is None:
+                return
+            try:
+                if commit:
+                    await session.commit()
+                else:
+                    await session.rollback()
+            finally:
+                await session.close()
+
+
+@dataclass
+class Context:
+    principal: Principal
+    settings: Settings
+    db: RequestDatabase
+    request_id: str
+    loaders: Loaders
+    request: Any = None
+    response: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Info = strawberry.Info[Context, None]

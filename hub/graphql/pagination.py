@@ -1,0 +1,48 @@
+"""Relay connection types (edges, pageInfo, totalCount) built from a keyset Page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import strawberry
+
+from hub.db.paging import Page
+
+Node = TypeVar("Node")
+Model = TypeVar("Model")
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+    # forward-only paging: there is never a previous page to go back to through `after`
+    has_previous_page: bool = False
+    start_cursor: str | None = None
+
+
+@strawberry.type
+class Edge(Generic[Node]):
+    cursor: str
+    node: Node
+
+
+@strawberry.type
+class Connection(Generic[Node]):
+    edges: list[Edge[Node]]
+    page_info: PageInfo
+    total_count: int
+
+    @classmethod
+    def from_page(cls, page: Page[Model], to_node: Callable[[Model], Node]) -> Connection[Node]:
+        edges = [Edge(cursor=cursor, node=to_node(item)) for cursor, item in page.edges]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                end_cursor=page.end_cursor,
+                start_cursor=edges[0].cursor if edges else None,
+            ),
+            total_count=page.total_count,
+        )

@@ -1,0 +1,99 @@
+"""`hub serve` and `hub demo`: uvicorn in front of create_app."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import uvicorn
+from sqlalchemy import text
+
+from hub.auth import keys as signing_keys
+from hub.auth.server import ClientRecord
+from hub.auth.tokens import HubTokenGenerator
+from hub.config import Settings
+from hub.db.engine import build_engine
+from hub.db.migrate import head_revision
+from hub.directory.models import Role
+from hub.directory.repository import DirectoryRepository
+from hub.directory.service import DirectoryService
+
+DEMO_TOKEN_LIFETIME = 12 * 3600
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
+    # create the key file once, before workers race to create it
+    signing_keys.load_or_create(settings.signing_key_file)
+    if not asyncio.run(_at_head(settings)):
+        print("hub: warning: the database is not at the latest migration; run `hub db upgrade`",
+              file=sys.stderr)
+    uvicorn.run(
+        "hub.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+async def _at_head(settings: Settings) -> bool:
+    engine = build_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            exists = (await conn.execute(text("SELECT to_regclass('alembic_version')"))).scalar()
+            if exists is None:
+                return False
+            current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            return bool(current == head_revision())
+    finally:
+        await engine.dispose()
+
+
+def run_demo(settings: Settings, *, host: str, port: int, serve_after: bool) -> None:
+    from hub.ops.database import prepare_database
+
+    prepare_database(settings)
+    lines = asyncio.run(_load_and_mint(settings))
+    base = f"http://{host}:{port}"
+    print(f"\nCompliance Hub demo\n  GraphiQL:  {base}/graphql")
+    print(f"  tokens (valid {DEMO_TOKEN_LIFETIME // 3600} h; send as 'Authorization: Bearer …'):")
+    for line in lines:
+        print(line)
+    print(
+        f"\n  try: curl -s {base}/graphql -H 'Authorization: Bearer <BUYER token>' "
+        "-H 'content-type: application/json' -d '{\"query\":\"{ factories(first: 5) "
+        "{ totalCount edges { node { hubId name country } } } }\"}'\n"
+    )
+    sys.stdout.flush()
+    if serve_after:
+        serve(settings, host=host, port=port)
+
+
+async def _load_and_mint(settings: Settings) -> list[str]:
+    from hub.db.engine import build_sessionmaker
+    from hub.ops.demo import load_demo
+
+    engine = build_engine(settings)
+    keys = signing_keys.load_or_create(settings.signing_key_file)
+    generator = HubTokenGenerator(settings, keys, lifetime=DEMO_TOKEN_LIFETIME)
+    lines: list[str] = []
+    try:
+        async with build_sessionmaker(engine)() as session, session.begin():
+            demo = await load_demo(session)
+            for role in Role:
+                org = demo.by_role[role]
+                clients = await DirectoryRepository(session).clients_of(org.id)
+                if clients:
+                    client = clients[0]
+                else:
+                    client = (await DirectoryService(session).create_client(org.id, "demo")).client
+                record = ClientRecord(client.client_id, client.secret_hash, org.id, role, False)
+                token = generator(
+                    grant_type="client_credentials", client=record, include_refresh_token=False
+                )
+                lines.append(f"  {role.value:<9} {org.name}\n            {token['access_token']}")
+    finally:
+        await engine.dispose()
+    return lines
