@@ -45,7 +45,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/oauth/token", TokenEndpoint(settings, sessions, generator), methods=["POST"]),
+            Route(
+                "/oauth/token",
+                TokenEndpoint(settings, sessions, generator).handle,
+                methods=["POST"],
+            ),
             Route("/.well-known/jwks.json", jwks, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),

@@ -148,9 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
 
-    org = sub.add_parser("org", help="organisations").add_subparsers(dest="org_command", required=True)
+    org = sub.add_parser("org", help="organisations").add_subparsers(
+        dest="org_command", required=True
+    )
     org_create = org.add_parser("create", help="create an organisation")
-    org_create.add_argument("--role", required=True, help="BUYER, FACTORY, ASSESSOR, AUDITOR or ADMIN")
+    org_create.add_argument(
+        "--role", required=True, help="BUYER, FACTORY, ASSESSOR, AUDITOR or ADMIN"
+    )
     org_create.add_argument("--name", required=True)
     org_create.add_argument("--country", help="ISO 3166-1 alpha-2")
     org_create.add_argument("--address")

@@ -2,9 +2,9 @@
 
 | variable | default | meaning |
 | --- | --- | --- |
-| DATABASE_URL | unset: embedded PostgreSQL | server to use (postgresql:// or postgresql+asyncpg://) |
+| DATABASE_URL | unset: embedded PostgreSQL | server (postgresql:// or postgresql+asyncpg://) |
 | HUB_DATA_DIR | the user's data folder | embedded database and key files |
-| HUB_SIGNING_KEY_FILE | DATA_DIR/jwt-signing-keys.json | private JWKS; the first key signs, all verify |
+| HUB_SIGNING_KEY_FILE | DATA_DIR/jwt-signing-keys.json | private JWKS; first signs, all verify |
 | HUB_TOKEN_ISSUER | compliance-hub | `iss` of access tokens |
 | HUB_TOKEN_AUDIENCE | compliance-hub-api | `aud` of access tokens |
 | HUB_TOKEN_LIFETIME | 900 | access-token lifetime in seconds |

@@ -8,13 +8,13 @@ from hub.assessments import models
 from hub.assessments.service import CatalogueService
 from hub.graphql.context import Info
 
-Cluster = strawberry.enum(models.Cluster, name="Cluster")
+strawberry.enum(models.Cluster, name="Cluster")
 
 
 @strawberry.type
 class Question:
     code: str
-    cluster: Cluster
+    cluster: models.Cluster
     area: str
     text: str
     legal_reference: str | None
@@ -28,7 +28,7 @@ class AssessmentsQuery:
         "that country's own, each with its legal reference there."
     )
     async def questions(
-        self, info: Info, country: str | None = None, cluster: Cluster | None = None
+        self, info: Info, country: str | None = None, cluster: models.Cluster | None = None
     ) -> list[Question]:
         async with info.context.db.session() as session:
             rows = await CatalogueService(session).questions(country=country, cluster=cluster)

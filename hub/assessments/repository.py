@@ -41,7 +41,10 @@ class AssessmentRepository:
         await self.session.execute(
             upsert.on_conflict_do_update(
                 index_elements=[Question.code],
-                set_={c: upsert.excluded[c] for c in ("cluster", "area", "text", "country", "position")},
+                set_={
+                    c: upsert.excluded[c]
+                    for c in ("cluster", "area", "text", "country", "position")
+                },
             )
         )
         await self.session.execute(
@@ -62,9 +65,7 @@ class AssessmentRepository:
     ) -> list[tuple[Question, str | None]]:
         """General questions plus, with a country, that country's own, each with the legal
         reference for that country (none without a country, except a country question's own)."""
-        ref_country = QuestionLegalReference.country == (
-            country if country else Question.country
-        )
+        ref_country = QuestionLegalReference.country == (country if country else Question.country)
         query = (
             select(Question, QuestionLegalReference.reference)
             .outerjoin(
@@ -83,7 +84,7 @@ class AssessmentRepository:
     async def question_codes(self) -> dict[str, str | None]:
         """Every question code with its country (None for general questions)."""
         result = await self.session.execute(select(Question.code, Question.country))
-        return {code: country for code, country in result.tuples()}
+        return {code: country for code, country in result}
 
     async def current_version(self, factory_id: uuid.UUID, cycle: str) -> Assessment | None:
         query = (
@@ -105,7 +106,9 @@ class AssessmentRepository:
     ) -> None:
         self.session.add(assessment)
         await self.session.flush()
-        for row in (*answers, *actions):
-            row.assessment_id = assessment.id
+        for answer in answers:
+            answer.assessment_id = assessment.id
+        for action in actions:
+            action.assessment_id = assessment.id
         self.session.add_all([*answers, *actions])
         await self.session.flush()

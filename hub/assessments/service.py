@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import rfc8785
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,7 +56,7 @@ class NewAssessment:
 
 def content_hash(new: NewAssessment) -> str:
     """SHA-256 over the RFC 8785 canonical JSON of what the assessor submitted."""
-    document = {
+    document: dict[str, Any] = {
         "factory": str(new.factory_id),
         "cycle": new.cycle,
         "assessedAt": new.assessed_at.isoformat(),
@@ -64,7 +65,11 @@ def content_hash(new: NewAssessment) -> str:
             key=lambda a: str(a["q"]),
         ),
         "plan": [
-            {"q": p.question_code, "a": p.action, "due": p.due_date.isoformat() if p.due_date else None}
+            {
+                "q": p.question_code,
+                "a": p.action,
+                "due": p.due_date.isoformat() if p.due_date else None,
+            }
             for p in new.improvement_plan
         ],
     }
@@ -115,7 +120,9 @@ class AssessmentService:
             assessor_org_id=assessor_org_id,
         )
         answers = [
-            AssessmentAnswer(question_code=a.question_code, compliant=a.compliant, comment=a.comment)
+            AssessmentAnswer(
+                question_code=a.question_code, compliant=a.compliant, comment=a.comment
+            )
             for a in new.answers
         ]
         actions = [
@@ -147,8 +154,9 @@ class AssessmentService:
         for code, count in Counter(a.question_code for a in new.answers).items():
             if count > 1:
                 raise BadUserInput(f"question {code} is answered {count} times", argument="answers")
-        for item in (*new.answers, *new.improvement_plan):
-            code = item.question_code
+        referenced = [a.question_code for a in new.answers]
+        referenced += [p.question_code for p in new.improvement_plan]
+        for code in referenced:
             if code not in known:
                 raise BadUserInput(f"unknown question code {code}", argument="questionCode")
             country = known[code]

@@ -8,7 +8,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from joserfc.jwk import KeySet, RSAKey
 
@@ -26,10 +26,10 @@ class SigningKeys:
         return key
 
     def public_jwks(self) -> dict[str, Any]:
-        return self.private.as_dict(private=False)
+        return cast(dict[str, Any], self.private.as_dict(private=False))
 
     def verification_keys(self) -> KeySet:
-        return KeySet.import_key_set(self.public_jwks())
+        return KeySet.import_key_set(self.private.as_dict(private=False))
 
 
 def new_key() -> RSAKey:

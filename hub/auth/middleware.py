@@ -47,7 +47,7 @@ def _bearer_token(scope: Scope) -> str | None:
         if name == b"authorization":
             scheme, _, credentials = value.decode("latin-1").partition(" ")
             if scheme.lower() == "bearer" and credentials.strip():
-                return credentials.strip()
+                return str(credentials.strip())
             return ""  # present but not a bearer token: refused as invalid
     return None
 

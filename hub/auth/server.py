@@ -12,13 +12,14 @@ import binascii
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote
 
 from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Payload, OAuth2Request
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -70,7 +71,7 @@ class _FormPayload(OAuth2Payload):  # type: ignore[misc]
 
 
 class _TokenRequest(OAuth2Request):  # type: ignore[misc]
-    def __init__(self, uri: str, headers: dict[str, str], form: dict[str, list[str]]) -> None:
+    def __init__(self, uri: str, headers: Headers, form: dict[str, list[str]]) -> None:
         super().__init__(method="POST", uri=uri, headers=headers)
         self.payload = _FormPayload(form)
         self._form = form
@@ -84,19 +85,27 @@ class _TokenRequest(OAuth2Request):  # type: ignore[misc]
         return {k: v[0] for k, v in self._form.items()}
 
 
+class _ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
+    # RFC 6749 §2.3.1: HTTP Basic, or the credentials in the form body
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
+
+
 class _OneRequestServer(AuthorizationServer):  # type: ignore[misc]
     """An authorization server that knows the one client this request names."""
 
     def __init__(self, generator: HubTokenGenerator, client: ClientRecord | None) -> None:
         super().__init__()
         self._client = client
-        self.register_grant(ClientCredentialsGrant)
+        self.register_grant(_ClientCredentials)
         self.register_token_generator("default", generator)
 
     def query_client(self, client_id: str) -> ClientRecord | None:
         if self._client is not None and self._client.client_id == client_id:
             return self._client
         return None
+
+    def create_oauth2_request(self, request: OAuth2Request) -> OAuth2Request:
+        return request  # built from the Starlette request already (it needed async reads)
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         """Access tokens are self-contained JWTs: nothing to store."""
@@ -133,7 +142,7 @@ class TokenEndpoint:
         self.sessions = sessions
         self.generator = generator
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         async with request.form(max_files=0, max_fields=MAX_FORM_FIELDS) as form:
             fields: dict[str, list[str]] = {}
             for key, value in form.multi_items():
@@ -144,7 +153,7 @@ class TokenEndpoint:
         # authlib refuses plain http unless the host is loopback; in development we serve on
         # plain http on any host, in production mode the real scheme (behind the proxy) counts
         url = request.url if self.settings.production else request.url.replace(scheme="https")
-        oauth_request = _TokenRequest(str(url), dict(request.headers), fields)
+        oauth_request = _TokenRequest(str(url), request.headers, fields)
         server = _OneRequestServer(self.generator, record)
         response: Response = await run_in_threadpool(server.create_token_response, oauth_request)
         response.headers["cache-control"] = "no-store"

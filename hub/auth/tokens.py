@@ -41,7 +41,9 @@ class HubTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     def get_audiences(self, client: Any, user: Any, scope: Any) -> str:
         return self.settings.token_audience
 
-    def get_extra_claims(self, client: Any, grant_type: Any, user: Any, scope: Any) -> dict[str, Any]:
+    def get_extra_claims(
+        self, client: Any, grant_type: Any, user: Any, scope: Any
+    ) -> dict[str, Any]:
         return {"org": str(client.org_id), "role": client.role.value}
 
 

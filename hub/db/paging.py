@@ -60,9 +60,8 @@ async def keyset_page(
     except (ValueError, TypeError, sqlakeyset.InvalidPage):
         # a well-formed cursor from another list (other key types or count)
         raise BadUserInput("after is not a cursor for this list", argument="after") from None
-    edges = [
-        (encode_cursor(mark), row[0]) for mark, row in page.paging.bookmark_items()
-    ]
+    marks = page.paging.bookmark_items()  # type: ignore[no-untyped-call]
+    edges = [(encode_cursor(mark), row[0]) for mark, row in marks]
     count_query = select(func.count()).select_from(query.order_by(None).subquery())
     total = (await session.execute(count_query)).scalar_one()
     return Page(

@@ -10,14 +10,15 @@ from hub.errors import NotFound
 from hub.graphql.context import Info
 from hub.graphql.pagination import Connection
 
-Role = strawberry.enum(models.Role, name="Role")
+# registers the model enum with strawberry (GraphQL name "Role"); fields annotate models.Role
+strawberry.enum(models.Role, name="Role")
 
 
 @strawberry.type(name="Organization")
 class OrganizationType:
     id: strawberry.ID
     name: str
-    role: Role
+    role: models.Role
     country: str | None
 
     @classmethod
@@ -28,7 +29,7 @@ class OrganizationType:
 @strawberry.type
 class Viewer:
     id: strawberry.ID = strawberry.field(description="The calling client (or person).")
-    role: Role
+    role: models.Role
     org_id: strawberry.Private[str]
 
     @strawberry.field
@@ -87,10 +88,11 @@ class DirectoryQuery:
         self,
         info: Info,
         filter: FactoryFilter | None = None,
-        first: int = 50,
+        first: int | None = 50,
         after: str | None = None,
     ) -> Connection[FactoryType]:
         f = filter or FactoryFilter()
+        first = 50 if first is None else first
         async with info.context.db.session() as session:
             page = await DirectoryService(session).page_factories(
                 country=f.country,

@@ -101,7 +101,9 @@ class DirectoryService:
         await self.repo.add(factory)
         return factory
 
-    async def create_organization(self, new: NewOrganization) -> tuple[Organization, Factory | None]:
+    async def create_organization(
+        self, new: NewOrganization
+    ) -> tuple[Organization, Factory | None]:
         name = new.name.strip()
         if not name:
             raise BadUserInput("an organisation needs a name")

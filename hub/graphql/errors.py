@@ -24,12 +24,39 @@ log = logging.getLogger("hub.graphql")
 _LIMIT_PATTERNS = (
     re.compile(r"exceeds maximum operation depth of \d+$"),
     re.compile(r"^\d+ aliases found\. Allowed: \d+$"),
-    re.compile(r"contains more than \d+ (tokens|code points)\.$"),
+    re.compile(r"contains more than \d+ (tokens|code points)\."),
 )
 
 
 def _is_limit_error(error: GraphQLError) -> bool:
     return error.original_error is None and any(p.search(error.message) for p in _LIMIT_PATTERNS)
+
+
+def with_code(error: GraphQLError) -> GraphQLError:
+    """The error with its ``extensions.code``. Errors graphql-core raises before execution
+    (parsing, validation, limits) skip the extensions, so the HTTP view applies this too."""
+    if error.extensions and "code" in error.extensions:
+        return error
+    original = error.original_error
+    if isinstance(original, HubError):
+        extensions = {"code": original.code, **original.extensions}
+        message = original.message
+    elif _is_limit_error(error):
+        extensions, message = {"code": "QUERY_TOO_COMPLEX"}, error.message
+    elif original is None or isinstance(original, GraphQLError):
+        # graphql-core's own: a bad document or variables (coercion wraps a GraphQLError)
+        extensions, message = {"code": "BAD_USER_INPUT"}, error.message
+    else:
+        return error  # an unexpected exception: CodedErrors masks it
+    return GraphQLError(
+        message=message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions={**(error.extensions or {}), **extensions},
+    )
 
 
 class CodedErrors(MaskErrors):
@@ -57,28 +84,7 @@ class CodedErrors(MaskErrors):
         )
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [self._with_code(e) for e in super()._process_errors(errors)]
-
-    def _with_code(self, error: GraphQLError) -> GraphQLError:
-        if error.extensions and "code" in error.extensions:
-            return error
-        original = error.original_error
-        if isinstance(original, HubError):
-            extensions = {"code": original.code, **original.extensions}
-            message = original.message
-        elif _is_limit_error(error):
-            extensions, message = {"code": "QUERY_TOO_COMPLEX"}, error.message
-        else:
-            extensions, message = {"code": "BAD_USER_INPUT"}, error.message
-        return GraphQLError(
-            message=message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=original,
-            extensions={**(error.extensions or {}), **extensions},
-        )
+        return [with_code(e) for e in super()._process_errors(errors)]
 
     def _request_id(self) -> str:
         context = getattr(self.execution_context, "context", None)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
-from graphql import ValidationRule
+from graphql import ASTValidationRule
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -43,7 +43,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ValidationCache,
     ]
     if settings.production:
-        rules: list[type[ValidationRule]] = [NoSchemaIntrospectionCustomRule]
+        rules: list[type[ASTValidationRule]] = [NoSchemaIntrospectionCustomRule]
         extensions.append(partial(AddValidationRules, rules))
     return strawberry.Schema(
         query=Query,

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from hub.graphql.context import Context
 

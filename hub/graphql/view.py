@@ -5,15 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from cross_web import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from hub.config import Settings
-from hub.errors import Unauthenticated
 from hub.graphql.context import Context, RequestDatabase
+from hub.graphql.errors import with_code
 from hub.graphql.loaders import Loaders
 
 
@@ -32,11 +36,34 @@ class HubGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.sessions = sessions
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The GraphiQL page is static and needs no token; strawberry would build the (token
+        # bound) context before rendering it, so serve it here.
+        if (
+            self.graphql_ide
+            and scope["type"] == "http"
+            and scope["method"] == "GET"
+            and b"query=" not in scope.get("query_string", b"")
+        ):
+            response = await self.render_graphql_ide(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = [with_code(e) for e in result.errors]
+        return await super().process_result(request, result)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         principal = request.state.principal if hasattr(request.state, "principal") else None
         if principal is None:
             # the middleware lets no operation through without a token; fail closed anyway
-            raise Unauthenticated("an access token is required")
+            raise HTTPException(401, "an access token is required")
         db = RequestDatabase(self.sessions)
         return Context(
             principal=principal,

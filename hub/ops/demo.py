@@ -25,23 +25,82 @@ AUDITOR = ("Independent Ledger Auditors", "CH")
 ADMIN = ("Hub Operations", None)
 
 FACTORIES = [
-    NewFactory("Angkor Garment Co., Ltd.", "KH", "Street 598, Phnom Penh", "KH2026001ABCD", "KH-00412", "garment", 2400),
-    NewFactory("Mekong Knitwear Factory", "KH", "National Road 4, Kandal", None, "KH-00977", "garment", 1300),
+    NewFactory(
+        "Angkor Garment Co., Ltd.",
+        "KH",
+        "Street 598, Phnom Penh",
+        "KH2026001ABCD",
+        "KH-00412",
+        "garment",
+        2400,
+    ),
+    NewFactory(
+        "Mekong Knitwear Factory",
+        "KH",
+        "National Road 4, Kandal",
+        None,
+        "KH-00977",
+        "garment",
+        1300,
+    ),
     NewFactory("Siem Reap Textiles", "KH", "Road 6, Siem Reap", None, None, "textile", 620),
-    NewFactory("Saigon Stitch Joint Stock Company", "VN", "Tan Thuan EPZ, Ho Chi Minh City", "VN2026002EFGH", "0301234567", "garment", 3100),
-    NewFactory("Hanoi Apparel Co., Ltd.", "VN", "Thang Long IP, Hanoi", None, "0107654321", "garment", 1800),
+    NewFactory(
+        "Saigon Stitch Joint Stock Company",
+        "VN",
+        "Tan Thuan EPZ, Ho Chi Minh City",
+        "VN2026002EFGH",
+        "0301234567",
+        "garment",
+        3100,
+    ),
+    NewFactory(
+        "Hanoi Apparel Co., Ltd.", "VN", "Thang Long IP, Hanoi", None, "0107654321", "garment", 1800
+    ),
     NewFactory("Da Nang Footwear", "VN", "Hoa Khanh IP, Da Nang", None, None, "footwear", 2700),
-    NewFactory("Dhaka Denim Ltd.", "BD", "Ashulia, Savar, Dhaka", "BD2026003IJKL", "C-45213", "garment", 4200),
-    NewFactory("Chittagong Knit Composite", "BD", "CEPZ, Chattogram", None, "C-78102", "garment", 3600),
+    NewFactory(
+        "Dhaka Denim Ltd.",
+        "BD",
+        "Ashulia, Savar, Dhaka",
+        "BD2026003IJKL",
+        "C-45213",
+        "garment",
+        4200,
+    ),
+    NewFactory(
+        "Chittagong Knit Composite", "BD", "CEPZ, Chattogram", None, "C-78102", "garment", 3600
+    ),
     NewFactory("Gazipur Sweaters Ltd.", "BD", "Konabari, Gazipur", None, None, "garment", 1500),
-    NewFactory("Al-Hassan Garments", "JO", "Al-Hassan Industrial Estate, Irbid", "JO2026004MNOP", "JO-1187", "garment", 2100),
-    NewFactory("Dead Sea Apparel Manufacturing", "JO", "Al-Tajamouat Industrial City, Amman", None, "JO-2290", "garment", 900),
-    NewFactory("Aqaba Textile Company", "JO", "Aqaba Special Economic Zone", None, None, "textile", 450),
+    NewFactory(
+        "Al-Hassan Garments",
+        "JO",
+        "Al-Hassan Industrial Estate, Irbid",
+        "JO2026004MNOP",
+        "JO-1187",
+        "garment",
+        2100,
+    ),
+    NewFactory(
+        "Dead Sea Apparel Manufacturing",
+        "JO",
+        "Al-Tajamouat Industrial City, Amman",
+        None,
+        "JO-2290",
+        "garment",
+        900,
+    ),
+    NewFactory(
+        "Aqaba Textile Company", "JO", "Aqaba Special Economic Zone", None, None, "textile", 450
+    ),
 ]
 # the factories that have their own organisation (they can grant consent)
 CLAIMED = {"Angkor Garment Co., Ltd.", "Saigon Stitch Joint Stock Company"}
 # the factories without a published assessment yet
-UNASSESSED = {"Siem Reap Textiles", "Gazipur Sweaters Ltd.", "Aqaba Textile Company", "Da Nang Footwear"}
+UNASSESSED = {
+    "Siem Reap Textiles",
+    "Gazipur Sweaters Ltd.",
+    "Aqaba Textile Company",
+    "Da Nang Footwear",
+}
 CYCLE = "2026-1"
 
 

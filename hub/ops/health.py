@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-
 READY_TIMEOUT = 2.0
 
 

@@ -25,8 +25,10 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
     # create the key file once, before workers race to create it
     signing_keys.load_or_create(settings.signing_key_file)
     if not asyncio.run(_at_head(settings)):
-        print("hub: warning: the database is not at the latest migration; run `hub db upgrade`",
-              file=sys.stderr)
+        print(
+            "hub: warning: the database is not at the latest migration; run `hub db upgrade`",
+            file=sys.stderr,
+        )
     uvicorn.run(
         "hub.app:create_app",
         factory=True,
