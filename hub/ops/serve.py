@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
+from types import FrameType
 
 import uvicorn
 from sqlalchemy import text
@@ -29,6 +31,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
             "hub: warning: the database is not at the latest migration; run `hub db upgrade`",
             file=sys.stderr,
         )
+    # uvicorn re-raises SIGTERM after its graceful shutdown; with the default action the process
+    # would die without running atexit hooks, leaving the embedded PostgreSQL running
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     uvicorn.run(
         "hub.app:create_app",
         factory=True,
@@ -38,6 +43,10 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
         log_level="info",
         proxy_headers=True,
     )
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 async def _at_head(settings: Settings) -> bool:
