@@ -15,6 +15,7 @@ from hub.auth import keys as signing_keys
 from hub.auth.middleware import BearerAuthMiddleware
 from hub.auth.server import TokenEndpoint
 from hub.auth.tokens import HubTokenGenerator
+from hub.authz.service import Authorizer
 from hub.config import Settings
 from hub.db.engine import build_engine, build_sessionmaker
 from hub.db.migrate import head_revision
@@ -32,7 +33,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     engine = build_engine(settings)
     sessions = build_sessionmaker(engine)
     generator = HubTokenGenerator(settings, keys)
-    graphql = HubGraphQL(build_schema(settings), settings, sessions)
+    authorizer = Authorizer()
+    graphql = HubGraphQL(build_schema(settings), settings, sessions, authorizer)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -63,5 +65,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.token_generator = generator
+    app.state.authorizer = authorizer
     app.state.head_revision = head_revision()
     return app

@@ -112,3 +112,6 @@ class AssessmentRepository:
             action.assessment_id = assessment.id
         self.session.add_all([*answers, *actions])
         await self.session.flush()
+
+    async def action(self, action_id: uuid.UUID) -> ImprovementAction | None:
+        return await self.session.get(ImprovementAction, action_id)

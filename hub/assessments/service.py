@@ -24,6 +24,7 @@ from hub.assessments.models import (
     Question,
 )
 from hub.assessments.repository import AssessmentRepository
+from hub.directory.models import Factory
 from hub.directory.repository import DirectoryRepository
 from hub.directory.service import normalise_country
 from hub.errors import BadUserInput, Conflict, NotFound
@@ -100,20 +101,37 @@ class AssessmentService:
 
     async def submit(self, assessor_org_id: uuid.UUID, new: NewAssessment) -> Assessment:
         """A DRAFT for (factory, cycle), validated against the catalogue."""
-        factory = await self.directory.factory(new.factory_id)
-        if factory is None:
-            raise BadUserInput(f"unknown factory {new.factory_id}", argument="factoryId")
-        if not CYCLE_PATTERN.match(new.cycle):
-            raise BadUserInput(f"cycle {new.cycle!r} is not of the form YYYY-N, e.g. 2026-1")
-        if new.assessed_at > datetime.now(UTC).date():
-            raise BadUserInput(f"assessedAt {new.assessed_at} is in the future")
-        await self._check_answers(new, factory.country)
+        factory = await self._validate(new)
         if await self.repo.current_version(factory.id, new.cycle) is not None:
-            raise Conflict(f"factory {factory.hub_id} already has an assessment for {new.cycle}")
+            raise Conflict(
+                f"factory {factory.hub_id} already has an assessment for {new.cycle}; "
+                "amend it instead (amendAssessment)"
+            )
+        return await self._create(assessor_org_id, new, version=1)
+
+    async def amend(
+        self, assessor_org_id: uuid.UUID, assessment_id: uuid.UUID, new: NewAssessment
+    ) -> Assessment:
+        """Version n+1 of a published assessment, as a DRAFT; version n stays as it was."""
+        current = await self._owned(assessor_org_id, assessment_id)
+        if new.factory_id != current.factory_id or new.cycle != current.cycle:
+            raise BadUserInput("an amendment keeps the factory and cycle of what it amends")
+        latest = await self.repo.current_version(current.factory_id, current.cycle)
+        assert latest is not None
+        if latest.id != current.id:
+            raise Conflict(f"version {latest.version} is newer; amend that one")
+        if current.status is not AssessmentStatus.PUBLISHED:
+            raise Conflict("a draft is edited by submitting it again, not amended")
+        await self._validate(new)
+        return await self._create(assessor_org_id, new, version=current.version + 1)
+
+    async def _create(
+        self, assessor_org_id: uuid.UUID, new: NewAssessment, version: int
+    ) -> Assessment:
         assessment = Assessment(
-            factory_id=factory.id,
+            factory_id=new.factory_id,
             cycle=new.cycle,
-            version=1,
+            version=version,
             status=AssessmentStatus.DRAFT,
             assessed_at=new.assessed_at,
             content_hash=content_hash(new),
@@ -137,15 +155,50 @@ class AssessmentService:
         await self.repo.add_assessment(assessment, answers, actions)
         return assessment
 
-    async def publish(self, assessment_id: uuid.UUID) -> Assessment:
-        assessment = await self.repo.get(assessment_id)
-        if assessment is None:
-            raise NotFound(f"no assessment {assessment_id}")
+    async def publish(self, assessor_org_id: uuid.UUID, assessment_id: uuid.UUID) -> Assessment:
+        assessment = await self._owned(assessor_org_id, assessment_id)
         if assessment.status is AssessmentStatus.DRAFT:
             assessment.status = AssessmentStatus.PUBLISHED
             assessment.published_at = datetime.now(UTC)
             await self.repo.session.flush()
         return assessment
+
+    async def _owned(self, assessor_org_id: uuid.UUID, assessment_id: uuid.UUID) -> Assessment:
+        assessment = await self.repo.get(assessment_id)
+        if assessment is None:
+            raise NotFound(f"no assessment {assessment_id}", argument="id")
+        if assessment.assessor_org_id != assessor_org_id:
+            raise BadUserInput(
+                f"assessment {assessment_id} was submitted by another assessor organisation",
+                argument="id",
+            )
+        return assessment
+
+    async def _validate(self, new: NewAssessment) -> Factory:
+        factory = await self.directory.factory(new.factory_id)
+        if factory is None:
+            raise BadUserInput(f"unknown factory {new.factory_id}", argument="factoryId")
+        if not CYCLE_PATTERN.match(new.cycle):
+            raise BadUserInput(f"cycle {new.cycle!r} is not of the form YYYY-N, e.g. 2026-1")
+        if new.assessed_at > datetime.now(UTC).date():
+            raise BadUserInput(f"assessedAt {new.assessed_at} is in the future")
+        await self._check_answers(new, factory.country)
+        return factory
+
+    async def update_action(
+        self, factory_org_id: uuid.UUID, action_id: uuid.UUID, status: ActionStatus
+    ) -> ImprovementAction:
+        action = await self.repo.action(action_id)
+        if action is not None:
+            assessment = await self.repo.get(action.assessment_id)
+            factory = await self.directory.factory(assessment.factory_id) if assessment else None
+            if factory is not None and factory.claimed_by_org_id == factory_org_id:
+                if action.status is not status:
+                    action.status = status
+                    action.updated_at = datetime.now(UTC)
+                    await self.repo.session.flush()
+                return action
+        raise NotFound(f"no improvement action {action_id}", argument="id")
 
     async def _check_answers(self, new: NewAssessment, factory_country: str) -> None:
         if not new.answers:

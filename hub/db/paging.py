@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, Unpack
 
 import sqlakeyset
 from sqlakeyset.asyncio import select_page
@@ -51,7 +51,12 @@ def decode_cursor(cursor: str) -> str:
 
 
 async def keyset_page(
-    session: AsyncSession, query: Select[Any], first: int, after: str | None
+    session: AsyncSession,
+    query: Select[Unpack[tuple[Any, ...]]],
+    first: int,
+    after: str | None,
+    *,
+    whole_row: bool = False,
 ) -> Page[Any]:
     """One page of ``query`` (ordered by a unique key) and the total count, in two statements."""
     bookmark = decode_cursor(after) if after else None
@@ -61,7 +66,7 @@ async def keyset_page(
         # a well-formed cursor from another list (other key types or count)
         raise BadUserInput("after is not a cursor for this list", argument="after") from None
     marks = page.paging.bookmark_items()  # type: ignore[no-untyped-call]
-    edges = [(encode_cursor(mark), row[0]) for mark, row in marks]
+    edges = [(encode_cursor(mark), tuple(row) if whole_row else row[0]) for mark, row in marks]
     count_query = select(func.count()).select_from(query.order_by(None).subquery())
     total = (await session.execute(count_query)).scalar_one()
     return Page(

@@ -12,7 +12,9 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.principal import Principal
+from hub.authz.service import RequestAuthz
 from hub.config import Settings
+from hub.disclosures.recorder import DisclosureRecorder
 from hub.graphql.loaders import Loaders
 
 
@@ -57,6 +59,8 @@ class Context:
     db: RequestDatabase
     request_id: str
     loaders: Loaders
+    authz: RequestAuthz
+    disclosures: DisclosureRecorder
     request: Any = None
     response: Any = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -1,9 +1,17 @@
-"""The request edge owns the transaction: commit or roll back in one place.
+"""The request edge owns the transaction: catch up, then commit or roll back, in one place.
 
-strawberry reports resolver exceptions inside a 200 response, so HTTP middleware never sees a
-failed mutation. This extension decides after the operation from its result: a mutation without
-errors commits; anything else rolls back. A failed commit replaces the answer with an error, so a
-client is never told that a change it asked for happened when it did not.
+Before the operation: the consent projection catches up with the ledger head (one indexed
+query), so a revocation binds every request that starts after it committed, on every process.
+If that fails, every decision in the request is a denial.
+
+After it, from the result (strawberry reports resolver exceptions inside a 200 response, so
+HTTP middleware never sees a failed mutation):
+- a mutation without errors commits; any other mutation rolls back;
+- protected data in the answer is re-checked against the consent rows (FOR SHARE) and its
+  disclosure rows are written and committed; if a consent moved, the answer is replaced by an
+  error and nothing is disclosed;
+- a failed commit replaces the answer too: never report a change or a disclosure that was not
+  saved.
 """
 
 from __future__ import annotations
@@ -15,32 +23,66 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from hub.errors import Forbidden
 from hub.graphql.context import Context
 
 log = logging.getLogger("hub.graphql")
 
 
+def _replace_answer(result: object, error: GraphQLError) -> None:
+    if result is not None:
+        result.data = None  # type: ignore[attr-defined]
+        result.errors = [error]  # type: ignore[attr-defined]
+
+
 class TransactionExtension(SchemaExtension):
     async def on_operation(self) -> AsyncIterator[None]:
-        yield
         context = self.execution_context.context
+        if isinstance(context, Context):
+            try:
+                async with context.db.session() as session:
+                    await context.authz.authorizer.catch_up(session)
+            except Exception:
+                log.exception("consent catch-up failed in request %s: denying", context.request_id)
+                context.authz.healthy = False
+        try:
+            yield
+        except BaseException:
+            # the operation ended with an exception strawberry turns into an error later
+            if isinstance(context, Context):
+                await context.db.finish(commit=False)
+            raise
         if not isinstance(context, Context):
             return
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         is_mutation = self.execution_context.operation_type is OperationType.MUTATION
+        commit = is_mutation and not errors
         try:
-            await context.db.finish(commit=is_mutation and not errors)
+            if context.disclosures.items and getattr(result, "data", None) is not None:
+                if is_mutation and errors:
+                    raise Forbidden("the change failed, so nothing of it is shown")
+                async with context.db.session() as session:
+                    await context.disclosures.commit_check(session)
+                commit = True
+        except Forbidden as refused:
+            _replace_answer(
+                result, GraphQLError(refused.message, extensions={"code": refused.code})
+            )
+            commit = False
+        except Exception:
+            log.exception("disclosure check failed in request %s", context.request_id)
+            _replace_answer(result, self._internal(context))
+            commit = False
+        try:
+            await context.db.finish(commit=commit)
         except Exception:
             log.exception("commit failed in request %s", context.request_id)
-            if result is not None:
-                result.data = None
-                result.errors = [
-                    GraphQLError(
-                        f"Internal server error (request {context.request_id}): nothing was saved.",
-                        extensions={
-                            "code": "INTERNAL_SERVER_ERROR",
-                            "requestId": context.request_id,
-                        },
-                    )
-                ]
+            _replace_answer(result, self._internal(context, " nothing was saved."))
+
+    @staticmethod
+    def _internal(context: Context, suffix: str = "") -> GraphQLError:
+        return GraphQLError(
+            f"Internal server error (request {context.request_id}).{suffix}",
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": context.request_id},
+        )

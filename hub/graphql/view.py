@@ -15,7 +15,10 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from hub.authz.service import Authorizer, RequestAuthz
 from hub.config import Settings
+from hub.directory.models import Role
+from hub.disclosures.recorder import DisclosureRecorder
 from hub.graphql.context import Context, RequestDatabase
 from hub.graphql.errors import with_code
 from hub.graphql.loaders import Loaders
@@ -27,6 +30,7 @@ class HubGraphQL(GraphQL[Context, None]):
         schema: Any,
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
+        authorizer: Authorizer,
     ) -> None:
         super().__init__(
             schema,
@@ -35,6 +39,7 @@ class HubGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.sessions = sessions
+        self.authorizer = authorizer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The GraphiQL page is static and needs no token; strawberry would build the (token
@@ -65,12 +70,17 @@ class HubGraphQL(GraphQL[Context, None]):
             # the middleware lets no operation through without a token; fail closed anyway
             raise HTTPException(401, "an access token is required")
         db = RequestDatabase(self.sessions)
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         return Context(
             principal=principal,
             settings=self.settings,
             db=db,
-            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+            request_id=request_id[:64],
             loaders=Loaders(db.session),
+            authz=RequestAuthz(self.authorizer, principal),
+            disclosures=DisclosureRecorder(
+                principal.org_id if principal.role is Role.BUYER else None, request_id[:64]
+            ),
             request=request,
             response=response,
         )

@@ -48,3 +48,13 @@ class Checkpoint(Base):
     signature: Mapped[bytes] = mapped_column(LargeBinary)
     # the whole signed note, exactly as served
     note: Mapped[str] = mapped_column(Text)
+
+
+class ConsentEventReason(Base):
+    """The free-text reason given with an event: personal data may be in it, so it lives
+    beside the log (erasable), never in a leaf."""
+
+    __tablename__ = "consent_event_reasons"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    reason: Mapped[str] = mapped_column(Text)

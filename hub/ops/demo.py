@@ -172,4 +172,4 @@ async def _load_assessments(
         assessment = await service.submit(
             assessor.id, NewAssessment(factory.id, CYCLE, assessed_at, answers, plan)
         )
-        await service.publish(assessment.id)
+        await service.publish(assessor.id, assessment.id)

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from hub.auth import keys as signing_keys
 from hub.auth.middleware import BearerAuthMiddleware
+from hub.authz.service import Authorizer
 from hub.config import Settings
 from hub.db.engine import build_engine, build_sessionmaker
 from hub.directory.models import Organization, Role
@@ -66,7 +67,7 @@ async def probe_http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         query=ProbeQuery, mutation=Probe, extensions=[TransactionExtension, CodedErrors]
     )
     engine = build_engine(settings)
-    view = HubGraphQL(schema, settings, build_sessionmaker(engine))
+    view = HubGraphQL(schema, settings, build_sessionmaker(engine), Authorizer())
     keys = signing_keys.load_or_create(settings.signing_key_file)
     app = Starlette(routes=[Route("/graphql", view, methods=["POST"])])
     wrapped = BearerAuthMiddleware(app, keys.verification_keys(), settings)

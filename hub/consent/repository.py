@@ -1,0 +1,103 @@
+"""All SQL of the current-consent projection (the `consents` table)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.consent.models import Consent, ConsentStatus
+from hub.db.paging import Page, keyset_page
+
+
+def status_is(status: ConsentStatus) -> ColumnElement[bool]:
+    """The status as people see it: a grant past its expiry is EXPIRED from that second,
+    before the sweeper writes the EXPIRED event."""
+    expired = (Consent.expires_at.is_not(None)) & (Consent.expires_at <= func.now())
+    if status is ConsentStatus.GRANTED:
+        return (Consent.status == ConsentStatus.GRANTED) & ~expired
+    if status is ConsentStatus.EXPIRED:
+        return (Consent.status == ConsentStatus.EXPIRED) | (
+            (Consent.status == ConsentStatus.GRANTED) & expired
+        )
+    return Consent.status == status
+
+
+class ConsentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def for_update(self, factory_id: uuid.UUID, buyer_id: uuid.UUID) -> Consent | None:
+        """The pair's row, locked until commit: concurrent changes to one pair serialise here."""
+        query = (
+            select(Consent)
+            .where(Consent.factory_id == factory_id, Consent.buyer_org_id == buyer_id)
+            .with_for_update()
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def by_id_for_update(self, consent_id: uuid.UUID) -> Consent | None:
+        query = select(Consent).where(Consent.id == consent_id).with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def get(self, consent_id: uuid.UUID) -> Consent | None:
+        return await self.session.get(Consent, consent_id)
+
+    async def add(self, consent: Consent) -> None:
+        self.session.add(consent)
+        await self.session.flush()
+
+    async def lock_for_share(self, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[Consent]:
+        """Rows a disclosure relies on, share-locked: a revocation (FOR UPDATE) of any of them
+        waits until the disclosing transaction has committed, and vice versa."""
+        if not pairs:
+            return []
+        factory_ids = sorted({f for f, _ in pairs})
+        buyer_ids = sorted({b for _, b in pairs})
+        query = (
+            select(Consent)
+            .where(Consent.factory_id.in_(factory_ids), Consent.buyer_org_id.in_(buyer_ids))
+            .order_by(Consent.id)  # one lock order everywhere: no deadlocks between readers
+            .with_for_update(read=True)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def expired_grants(self, now: datetime, limit: int) -> list[Consent]:
+        query = (
+            select(Consent)
+            .where(Consent.status == ConsentStatus.GRANTED, Consent.expires_at <= now)
+            .order_by(Consent.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def page(
+        self,
+        *,
+        factory_id: uuid.UUID | None,
+        buyer_id: uuid.UUID | None,
+        status: ConsentStatus | None,
+        first: int,
+        after: str | None,
+    ) -> Page[Consent]:
+        query: Select[Any] = select(Consent)
+        if factory_id is not None:
+            query = query.where(Consent.factory_id == factory_id)
+        if buyer_id is not None:
+            query = query.where(Consent.buyer_org_id == buyer_id)
+        if status is not None:
+            query = query.where(status_is(status))
+        return await keyset_page(self.session, query.order_by(Consent.ledger_seq), first, after)
+
+    async def by_pairs(
+        self, buyer_id: uuid.UUID, factory_ids: Sequence[uuid.UUID]
+    ) -> list[Consent]:
+        query = select(Consent).where(
+            Consent.buyer_org_id == buyer_id, Consent.factory_id.in_(factory_ids)
+        )
+        return list((await self.session.execute(query)).scalars())

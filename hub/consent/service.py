@@ -1,0 +1,293 @@
+"""The consent lifecycle: request, grant (or amend), decline, revoke, expire.
+
+Each change is one transaction that takes FOR UPDATE on the pair's current-state row, appends
+the event to the ledger, and updates the row from it. A call that would change nothing returns
+the row as it is and appends nothing.
+
+    (none) ─request→ REQUESTED ─grant→ GRANTED ─revoke→ REVOKED
+                     REQUESTED ─decline→ DECLINED      GRANTED ─expiry→ EXPIRED
+    GRANTED ─grant (other scopes or expiry)→ GRANTED (supersedes)
+    DECLINED, REVOKED, EXPIRED ─request→ REQUESTED;  (none), REVOKED, EXPIRED ─grant→ GRANTED
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.auth.principal import Principal
+from hub.authz.service import RequestAuthz
+from hub.consent.models import Consent, ConsentScope, ConsentStatus
+from hub.consent.repository import ConsentRepository
+from hub.directory.models import Factory, Role
+from hub.directory.repository import DirectoryRepository
+from hub.errors import BadUserInput, Conflict, Forbidden, NotFound
+from hub.ledger.events import EventType, NewEvent
+from hub.ledger.models import ConsentLogEntry
+from hub.ledger.repository import LedgerRepository
+from hub.matching.repository import SupplierRepository
+
+MAX_TEXT = 2000
+
+
+def normalise_scopes(scopes: Sequence[ConsentScope]) -> tuple[str, ...]:
+    if not scopes:
+        raise BadUserInput("name at least one scope: SUMMARY, FINDINGS or IMPROVEMENT_PLAN")
+    return tuple(sorted({s.value for s in scopes}))
+
+
+def _text(value: str | None, what: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if len(value) > MAX_TEXT:
+        raise BadUserInput(f"{what} is limited to {MAX_TEXT} characters")
+    return value.strip()
+
+
+def is_in_force(consent: Consent, now: datetime) -> bool:
+    return consent.status is ConsentStatus.GRANTED and (
+        consent.expires_at is None or now < consent.expires_at
+    )
+
+
+class ConsentService:
+    def __init__(self, session: AsyncSession, authz: RequestAuthz) -> None:
+        self.consents = ConsentRepository(session)
+        self.directory = DirectoryRepository(session)
+        self.ledger = LedgerRepository(session)
+        self.suppliers = SupplierRepository(session)
+        self.authz = authz
+
+    @property
+    def principal(self) -> Principal:
+        return self.authz.principal
+
+    # --- buyer ------------------------------------------------------------------------------
+
+    async def request_access(
+        self, factory_id: uuid.UUID, scopes: Sequence[ConsentScope], message: str | None
+    ) -> Consent:
+        if not self.authz.may("request", "consent"):
+            raise Forbidden("only buyers request access to reports")
+        wanted = normalise_scopes(scopes)
+        note = _text(message, "message")
+        factory = await self._factory(factory_id)
+        buyer_id = self.principal.org_id
+        await self.suppliers.ensure_link(buyer_id, factory)
+        consent = await self.consents.for_update(factory.id, buyer_id)
+        now = datetime.now(UTC)
+        if consent is not None:
+            if consent.status is ConsentStatus.REQUESTED and tuple(consent.scopes) == wanted:
+                return consent
+            if is_in_force(consent, now):
+                if set(wanted) <= set(consent.scopes):
+                    return consent
+                raise Conflict(
+                    "a grant is in force; the factory can widen it (grantConsent) on request"
+                )
+        consent = await self._record(
+            consent, factory, buyer_id, EventType.REQUESTED, wanted, None, None
+        )
+        consent.message = note
+        return consent
+
+    # --- factory ----------------------------------------------------------------------------
+
+    async def grant(
+        self,
+        buyer_id: uuid.UUID,
+        scopes: Sequence[ConsentScope],
+        expires_at: datetime | None,
+    ) -> Consent:
+        factory = await self._own_factory("grant")
+        wanted = normalise_scopes(scopes)
+        now = datetime.now(UTC)
+        if expires_at is not None:
+            if expires_at.tzinfo is None:
+                raise BadUserInput("expiresAt needs a time zone, e.g. 2027-01-01T00:00:00Z")
+            if expires_at <= now:
+                raise BadUserInput("expiresAt must be in the future")
+        buyer = await self.directory.organization(buyer_id)
+        if buyer is None or buyer.role is not Role.BUYER:
+            raise NotFound(f"no buyer {buyer_id}", argument="buyerId")
+        await self.suppliers.ensure_link(buyer.id, factory)
+        consent = await self.consents.for_update(factory.id, buyer.id)
+        if consent is not None:
+            if (
+                is_in_force(consent, now)
+                and tuple(consent.scopes) == wanted
+                and consent.expires_at == expires_at
+            ):
+                return consent
+            if consent.status is ConsentStatus.DECLINED:
+                raise Conflict("you declined this buyer's request; it must request access again")
+        return await self._record(
+            consent, factory, buyer.id, EventType.GRANTED, wanted, expires_at, None
+        )
+
+    async def decline(self, consent_id: uuid.UUID, reason: str | None) -> Consent:
+        consent, factory = await self._visible_for_update(consent_id)
+        self._require("decline", factory)
+        if consent.status is ConsentStatus.DECLINED:
+            return consent
+        if consent.status is not ConsentStatus.REQUESTED:
+            raise Conflict(
+                f"only a pending request can be declined; this one is {consent.status.value}"
+            )
+        return await self._record(
+            consent,
+            factory,
+            consent.buyer_org_id,
+            EventType.DECLINED,
+            (),
+            None,
+            _text(reason, "reason"),
+        )
+
+    async def revoke(self, consent_id: uuid.UUID, reason: str | None) -> Consent:
+        consent, factory = await self._visible_for_update(consent_id)
+        self._require("revoke", factory)
+        if consent.status in (ConsentStatus.REVOKED, ConsentStatus.EXPIRED):
+            return consent
+        if consent.status is not ConsentStatus.GRANTED:
+            raise Conflict(f"only a grant can be revoked; this consent is {consent.status.value}")
+        return await self._record(
+            consent,
+            factory,
+            consent.buyer_org_id,
+            EventType.REVOKED,
+            (),
+            None,
+            _text(reason, "reason"),
+        )
+
+    # --- sweeper ----------------------------------------------------------------------------
+
+    async def expire_due(self, system_actor: uuid.UUID, limit: int = 500) -> int:
+        """Append EXPIRED for grants past their expiry (locked rows are skipped, not waited on)."""
+        due = await self.consents.expired_grants(datetime.now(UTC), limit)
+        for consent in due:
+            factory = await self.directory.factory(consent.factory_id)
+            assert factory is not None
+            await self._record(
+                consent,
+                factory,
+                consent.buyer_org_id,
+                EventType.EXPIRED,
+                (),
+                None,
+                None,
+                actor=system_actor,
+            )
+        return len(due)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    async def _factory(self, factory_id: uuid.UUID) -> Factory:
+        factory = await self.directory.factory(factory_id)
+        if factory is None:
+            raise NotFound(f"no factory {factory_id}", argument="factoryId")
+        return factory
+
+    async def _own_factory(self, action: str) -> Factory:
+        if self.principal.role is not Role.FACTORY:
+            raise Forbidden(f"only the factory can {action} consent")
+        factory = await self.directory.factory_claimed_by(self.principal.org_id)
+        if factory is None:
+            raise Forbidden("your organisation has not claimed a factory profile yet")
+        self._require(action, factory)
+        return factory
+
+    def _require(self, action: str, factory: Factory) -> None:
+        if not self.authz.may(action, "consent", factory.claimed_by_org_id):
+            raise Forbidden(f"you may not {action} this consent")
+
+    async def _visible_for_update(self, consent_id: uuid.UUID) -> tuple[Consent, Factory]:
+        """The consent if the caller is a party to it (or audits), else NOT_FOUND."""
+        consent = await self.consents.by_id_for_update(consent_id)
+        if consent is not None:
+            factory = await self._factory(consent.factory_id)
+            org = self.principal.org_id
+            if org in (consent.buyer_org_id, factory.claimed_by_org_id) or self.principal.role in (
+                Role.AUDITOR,
+                Role.ADMIN,
+            ):
+                return consent, factory
+        raise NotFound(f"no consent {consent_id}", argument="consentId")
+
+    async def _record(
+        self,
+        consent: Consent | None,
+        factory: Factory,
+        buyer_id: uuid.UUID,
+        kind: EventType,
+        scopes: tuple[str, ...],
+        expires_at: datetime | None,
+        reason: str | None,
+        *,
+        actor: uuid.UUID | None = None,
+    ) -> Consent:
+        if consent is None:
+            consent = Consent(
+                id=uuid.uuid4(),
+                factory_id=factory.id,
+                buyer_org_id=buyer_id,
+                status=ConsentStatus(kind.value),
+                scopes=list(scopes),
+                ledger_seq=-1,
+            )
+            try:
+                async with self.consents.session.begin_nested():
+                    await self.consents.add(consent)
+            except IntegrityError:
+                raise Conflict("this consent changed at the same moment; try again") from None
+        entry = await self.ledger.append(
+            NewEvent(
+                type=kind,
+                consent_id=consent.id,
+                factory_id=factory.id,
+                buyer_id=buyer_id,
+                actor_id=actor or self.principal.org_id,
+                scopes=scopes,
+                expires_at=expires_at,
+                reason=reason,
+            )
+        )
+        _project(consent, entry, kind, scopes, expires_at, reason)
+        await self.consents.session.flush()
+        return consent
+
+
+def _project(
+    consent: Consent,
+    entry: ConsentLogEntry,
+    kind: EventType,
+    scopes: tuple[str, ...],
+    expires_at: datetime | None,
+    reason: str | None,
+) -> None:
+    """The current-state row after this event (the same rule the ledger replay applies)."""
+    consent.status = ConsentStatus(kind.value)
+    consent.ledger_seq = entry.seq
+    consent.updated_at = entry.at
+    if kind is EventType.REQUESTED:
+        consent.scopes = list(scopes)
+        consent.requested_at = entry.at
+        consent.reason = None
+    elif kind is EventType.GRANTED:
+        consent.scopes = list(scopes)
+        consent.granted_at = entry.at
+        consent.expires_at = expires_at
+        consent.revoked_at = None
+        consent.reason = None
+    elif kind is EventType.DECLINED:
+        consent.declined_at = entry.at
+        consent.reason = reason
+    elif kind is EventType.REVOKED:
+        consent.revoked_at = entry.at
+        consent.reason = reason
+    # EXPIRED keeps the grant's scopes and expiry as they were, for the record
