@@ -95,3 +95,81 @@ async def gql(
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+
+
+SUBMIT = """
+mutation Submit($input: AssessmentInput!) {
+  submitAssessment(input: $input) { id status version contentHash }
+}
+"""
+PUBLISH = "mutation Publish($id: ID!) { publishAssessment(id: $id) { id status publishedAt } }"
+
+
+def make_answers(country: str, noncompliant: set[str] | None = None) -> list[dict[str, Any]]:
+    from hub.assessments.catalogue import load_catalogue
+
+    bad = noncompliant or set()
+    return [
+        {"questionCode": q.code, "compliant": q.code not in bad}
+        for q in load_catalogue()
+        if q.country in (None, country)
+    ]
+
+
+async def make_published_assessment(
+    http: httpx.AsyncClient,
+    assessor: Actor,
+    factory: Factory,
+    *,
+    cycle: str = "2026-1",
+    noncompliant: set[str] | None = None,
+    plan: list[dict[str, Any]] | None = None,
+) -> str:
+    body = await gql(
+        http,
+        SUBMIT,
+        {
+            "input": {
+                "factoryId": str(factory.id),
+                "cycle": cycle,
+                "assessedAt": "2026-03-01",
+                "answers": make_answers(factory.country, noncompliant),
+                "improvementPlan": plan or [],
+            }
+        },
+        actor=assessor,
+    )
+    assert "errors" not in body, body
+    assessment_id: str = body["data"]["submitAssessment"]["id"]
+    published = await gql(http, PUBLISH, {"id": assessment_id}, actor=assessor)
+    assert "errors" not in published, published
+    return assessment_id
+
+
+async def grant(
+    http: httpx.AsyncClient, factory: Actor, buyer: Actor, scopes: list[str], **extra: Any
+) -> dict[str, Any]:
+    body = await gql(
+        http,
+        "mutation($b: ID!, $s: [ConsentScope!]!, $e: DateTime) "
+        "{ grantConsent(buyerId: $b, scopes: $s, expiresAt: $e) "
+        "{ id status scopes ledgerSeq expiresAt } }",
+        {"b": str(buyer.org.id), "s": scopes, "e": extra.get("expires_at")},
+        actor=factory,
+    )
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["grantConsent"]
+    return result
+
+
+async def revoke(http: httpx.AsyncClient, factory: Actor, consent_id: str) -> dict[str, Any]:
+    body = await gql(
+        http,
+        'mutation($c: ID!) { revokeConsent(consentId: $c, reason: "contract ended") '
+        "{ id status ledgerSeq } }",
+        {"c": consent_id},
+        actor=factory,
+    )
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["revokeConsent"]
+    return result

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.assessments.catalogue import CatalogueQuestion
 from hub.assessments.models import (
     Assessment,
     AssessmentAnswer,
+    AssessmentStatus,
     Cluster,
     ImprovementAction,
     Question,
     QuestionLegalReference,
 )
+from hub.db.paging import Page, keyset_page
+from hub.directory.models import Factory
 
 
 class AssessmentRepository:
@@ -115,3 +120,113 @@ class AssessmentRepository:
 
     async def action(self, action_id: uuid.UUID) -> ImprovementAction | None:
         return await self.session.get(ImprovementAction, action_id)
+
+    # --- reads for the gated fields (one statement per batch of keys) ---------------------
+
+    @staticmethod
+    def _newest_first() -> tuple[Any, ...]:
+        return (Assessment.assessed_at.desc(), Assessment.version.desc(), Assessment.id.desc())
+
+    async def latest_published(
+        self, factory_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Assessment]:
+        query = (
+            select(Assessment)
+            .where(
+                Assessment.factory_id.in_(factory_ids),
+                Assessment.status == AssessmentStatus.PUBLISHED,
+            )
+            .order_by(Assessment.factory_id, *self._newest_first())
+            .ext(distinct_on(Assessment.factory_id))
+        )
+        return {a.factory_id: a for a in (await self.session.execute(query)).scalars()}
+
+    async def by_ids(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Assessment]:
+        query = select(Assessment).where(Assessment.id.in_(ids))
+        return {a.id: a for a in (await self.session.execute(query)).scalars()}
+
+    async def page_published(
+        self, factory_id: uuid.UUID, first: int, after: str | None
+    ) -> Page[Assessment]:
+        query: Select[Any] = (
+            select(Assessment)
+            .where(
+                Assessment.factory_id == factory_id,
+                Assessment.status == AssessmentStatus.PUBLISHED,
+            )
+            .order_by(*self._newest_first())
+        )
+        return await keyset_page(self.session, query, first, after)
+
+    async def summaries(
+        self, assessment_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[tuple[Cluster, int, int]]]:
+        noncompliant = func.count().filter(AssessmentAnswer.compliant.is_(False))
+        query = (
+            select(AssessmentAnswer.assessment_id, Question.cluster, func.count(), noncompliant)
+            .join(Question, Question.code == AssessmentAnswer.question_code)
+            .where(AssessmentAnswer.assessment_id.in_(assessment_ids))
+            .group_by(AssessmentAnswer.assessment_id, Question.cluster)
+        )
+        found: dict[uuid.UUID, list[tuple[Cluster, int, int]]] = {}
+        for aid, cluster, total, bad in await self.session.execute(query):
+            found.setdefault(aid, []).append((cluster, int(total), int(bad)))
+        order = list(Cluster)
+        for rows in found.values():
+            rows.sort(key=lambda r: order.index(r[0]))
+        return found
+
+    async def findings(
+        self, assessment_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[FindingRow]]:
+        """Answers with their question and the legal reference in the factory's country."""
+        query = (
+            select(
+                AssessmentAnswer.assessment_id,
+                AssessmentAnswer.question_code,
+                Question.cluster,
+                Question.text,
+                AssessmentAnswer.compliant,
+                QuestionLegalReference.reference,
+                AssessmentAnswer.comment,
+            )
+            .join(Question, Question.code == AssessmentAnswer.question_code)
+            .join(Assessment, Assessment.id == AssessmentAnswer.assessment_id)
+            .join(Factory, Factory.id == Assessment.factory_id)
+            .outerjoin(
+                QuestionLegalReference,
+                (QuestionLegalReference.question_code == Question.code)
+                & (QuestionLegalReference.country == Factory.country),
+            )
+            .where(AssessmentAnswer.assessment_id.in_(assessment_ids))
+            .order_by(AssessmentAnswer.assessment_id, Question.position)
+        )
+        found: dict[uuid.UUID, list[FindingRow]] = {}
+        for row in await self.session.execute(query):
+            found.setdefault(row[0], []).append(FindingRow(*row[1:]))
+        return found
+
+    async def actions(
+        self, assessment_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[ImprovementAction]]:
+        query = (
+            select(ImprovementAction)
+            .where(ImprovementAction.assessment_id.in_(assessment_ids))
+            .order_by(
+                ImprovementAction.assessment_id, ImprovementAction.created_at, ImprovementAction.id
+            )
+        )
+        found: dict[uuid.UUID, list[ImprovementAction]] = {}
+        for action in (await self.session.execute(query)).scalars():
+            found.setdefault(action.assessment_id, []).append(action)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    question_code: str
+    cluster: Cluster
+    question: str
+    compliant: bool
+    legal_reference: str | None
+    comment: str | None

@@ -24,6 +24,7 @@ from hub.assessments.models import (
     Question,
 )
 from hub.assessments.repository import AssessmentRepository
+from hub.db.paging import Page, check_first
 from hub.directory.models import Factory
 from hub.directory.repository import DirectoryRepository
 from hub.directory.service import normalise_country
@@ -218,3 +219,16 @@ class AssessmentService:
                     f"question {code} applies in {country}, the factory is in {factory_country}",
                     argument="questionCode",
                 )
+
+
+class AssessmentReader:
+    """Pages of published assessments (content is gated by hub.assessments.reports)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.repo = AssessmentRepository(session)
+
+    async def page_published(
+        self, factory_id: uuid.UUID, first: int, after: str | None, page_max: int
+    ) -> Page[Assessment]:
+        check_first(first, page_max)
+        return await self.repo.page_published(factory_id, first, after)

@@ -59,7 +59,8 @@ class Authorizer:
                 if not rows:
                     break
                 for row in rows:
-                    assert row.factory_id is not None and row.buyer_org_id is not None
+                    assert row.factory_id is not None
+                    assert row.buyer_org_id is not None
                     self.projection.apply(
                         LedgerFact(
                             seq=row.seq,

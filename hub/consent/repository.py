@@ -101,3 +101,16 @@ class ConsentRepository:
             Consent.buyer_org_id == buyer_id, Consent.factory_id.in_(factory_ids)
         )
         return list((await self.session.execute(query)).scalars())
+
+    async def in_force_counts(self, factory_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """How many buyers each factory's reports serve now (grants in force)."""
+        query = (
+            select(Consent.factory_id, func.count())
+            .where(Consent.factory_id.in_(factory_ids), status_is(ConsentStatus.GRANTED))
+            .group_by(Consent.factory_id)
+        )
+        return {fid: int(n) for fid, n in await self.session.execute(query)}
+
+    async def by_ids(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Consent]:
+        query = select(Consent).where(Consent.id.in_(ids))
+        return {c.id: c for c in (await self.session.execute(query)).scalars()}

@@ -23,6 +23,7 @@ from hub.auth.principal import Principal
 from hub.authz.service import RequestAuthz
 from hub.consent.models import Consent, ConsentScope, ConsentStatus
 from hub.consent.repository import ConsentRepository
+from hub.db.paging import Page, check_first
 from hub.directory.models import Factory, Role
 from hub.directory.repository import DirectoryRepository
 from hub.errors import BadUserInput, Conflict, Forbidden, NotFound
@@ -163,6 +164,36 @@ class ConsentService:
             (),
             None,
             _text(reason, "reason"),
+        )
+
+    # --- reading ----------------------------------------------------------------------------
+
+    async def page_visible(
+        self,
+        *,
+        status: ConsentStatus | None,
+        factory_id: uuid.UUID | None,
+        buyer_id: uuid.UUID | None,
+        first: int,
+        after: str | None,
+        page_max: int,
+    ) -> Page[Consent]:
+        """All consents for auditors and admins; a party's own for buyers and factories."""
+        check_first(first, page_max)
+        if not self.authz.may("list", "consent"):
+            if not self.authz.may("list", "consent", self.principal.org_id):
+                raise Forbidden("your role does not list consents")
+            if self.principal.role is Role.BUYER:
+                if buyer_id not in (None, self.principal.org_id):
+                    return Page([], False, None, 0)
+                buyer_id = self.principal.org_id
+            else:
+                own = await self.directory.factory_claimed_by(self.principal.org_id)
+                if own is None or factory_id not in (None, own.id):
+                    return Page([], False, None, 0)
+                factory_id = own.id
+        return await self.consents.page(
+            factory_id=factory_id, buyer_id=buyer_id, status=status, first=first, after=after
         )
 
     # --- sweeper ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, Unpack
+from typing import Any, Generic, TypeVar
 
 import sqlakeyset
 from sqlakeyset.asyncio import select_page
@@ -52,7 +52,7 @@ def decode_cursor(cursor: str) -> str:
 
 async def keyset_page(
     session: AsyncSession,
-    query: Select[Unpack[tuple[Any, ...]]],
+    query: Select[*tuple[Any, ...]],
     first: int,
     after: str | None,
     *,

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 
+from hub.assessments.reports import FactoryRef, Reports
+from hub.assessments.service import AssessmentReader
+from hub.consent.models import ConsentScope
 from hub.directory import models
 from hub.directory.service import DirectoryService
 from hub.errors import NotFound
 from hub.graphql.context import Info
 from hub.graphql.pagination import Connection
+
+if TYPE_CHECKING:
+    from hub.assessments.graphql import AssessmentType
+
+
+def reports(info: Info) -> Reports:
+    ctx = info.context
+    return Reports(ctx.authz, ctx.loaders, ctx.disclosures)
+
 
 # registers the model enum with strawberry (GraphQL name "Role"); fields annotate models.Role
 strawberry.enum(models.Role, name="Role")
@@ -52,6 +66,39 @@ class FactoryType:
     registration_number: str | None
     sector: str | None
     worker_count: int | None
+    ref: strawberry.Private[FactoryRef]
+
+    @strawberry.field(description="What of this factory's reports the viewer may read now.")
+    def access(self, info: Info) -> list[ConsentScope]:
+        scopes = reports(info).access(self.ref)
+        return [ConsentScope(s) for s in sorted(scopes)]
+
+    @strawberry.field(description="The newest published assessment. Needs SUMMARY.")
+    async def latest_assessment(
+        self, info: Info
+    ) -> Annotated[AssessmentType, strawberry.lazy("hub.assessments.graphql")] | None:
+        from hub.assessments.graphql import AssessmentType
+
+        item = await reports(info).latest(self.ref)
+        return AssessmentType.from_item(item) if item else None
+
+    @strawberry.field(description="Published assessments, newest first. Needs SUMMARY.")
+    async def assessments(
+        self, info: Info, first: int | None = 10, after: str | None = None
+    ) -> Connection[Annotated[AssessmentType, strawberry.lazy("hub.assessments.graphql")]]:
+        from hub.assessments.graphql import AssessmentType
+
+        gate = reports(info)
+        gate.require_summary(self.ref)
+        async with info.context.db.session() as session:
+            page = await AssessmentReader(session).page_published(
+                self.ref.id, 10 if first is None else first, after, info.context.settings.page_max
+            )
+        items = gate.published(self.ref, [a for _, a in page.edges])
+        by_id = {item.assessment.id: item for item in items}
+        return Connection[AssessmentType].from_page(
+            page, lambda a: AssessmentType.from_item(by_id[a.id])
+        )
 
     @classmethod
     def from_model(cls, f: models.Factory) -> FactoryType:
@@ -65,6 +112,7 @@ class FactoryType:
             registration_number=f.registration_number,
             sector=f.sector,
             worker_count=f.worker_count,
+            ref=FactoryRef(f.id, f.claimed_by_org_id),
         )
 
 

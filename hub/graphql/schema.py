@@ -19,15 +19,23 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from hub.assessments.graphql import AssessmentsQuery
+from hub.assessments.graphql import AssessmentsMutation, AssessmentsQuery
 from hub.config import Settings
+from hub.consent.graphql import ConsentMutation, ConsentQuery
 from hub.directory.graphql import DirectoryQuery
+from hub.disclosures.graphql import DisclosureQuery
 from hub.graphql.errors import CodedErrors
 from hub.graphql.transaction import TransactionExtension
+from hub.matching.graphql import SupplierQuery
 
 
 @strawberry.type
-class Query(DirectoryQuery, AssessmentsQuery):
+class Query(DirectoryQuery, SupplierQuery, AssessmentsQuery, ConsentQuery, DisclosureQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(ConsentMutation, AssessmentsMutation):
     pass
 
 
@@ -47,6 +55,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions.append(partial(AddValidationRules, rules))
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )
