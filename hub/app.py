@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,8 +16,10 @@ from hub.auth import keys as signing_keys
 from hub.auth.middleware import BearerAuthMiddleware
 from hub.auth.server import TokenEndpoint
 from hub.auth.tokens import HubTokenGenerator
+from hub.authz.listener import LedgerListener
 from hub.authz.service import Authorizer
 from hub.config import Settings
+from hub.consent.tasks import run_sweeper
 from hub.db.engine import build_engine, build_sessionmaker
 from hub.db.migrate import head_revision
 from hub.graphql.schema import build_schema
@@ -36,10 +39,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
     authorizer = Authorizer()
     graphql = HubGraphQL(build_schema(settings), settings, sessions, authorizer)
 
+    listener = LedgerListener(settings.libpq_url, sessions, authorizer)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
+        tasks: list[asyncio.Task[None]] = []
+        async with sessions() as session:
+            await authorizer.catch_up(session)  # the whole ledger, before the first request
+        if settings.background:
+            tasks.append(asyncio.create_task(listener.run(), name="ledger-listener"))
+            if settings.sweep_interval:
+                sweeper = run_sweeper(sessions, authorizer, settings.sweep_interval)
+                tasks.append(asyncio.create_task(sweeper, name="expiry-sweeper"))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await engine.dispose()
 
     async def jwks(request: Request) -> JSONResponse:
         return JSONResponse(keys.public_jwks(), headers={"cache-control": "max-age=300"})
@@ -66,5 +84,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.sessions = sessions
     app.state.token_generator = generator
     app.state.authorizer = authorizer
+    app.state.listener = listener
     app.state.head_revision = head_revision()
     return app

@@ -12,6 +12,8 @@
 | HUB_MAX_DEPTH / HUB_MAX_ALIASES / HUB_MAX_TOKENS | 10 / 15 / 2000 | GraphQL document limits |
 | HUB_PAGE_MAX | 100 | largest `first` a connection accepts |
 | HUB_DB_POOL_SIZE | 10 | connections per process |
+| HUB_SWEEP_INTERVAL | 5 | seconds between expiry sweeps; 0 turns the sweeper off |
+| HUB_BACKGROUND | 1 | 0 starts no background task (LISTEN, sweeper) in this process |
 """
 
 from __future__ import annotations
@@ -52,6 +54,11 @@ def _bool(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name} must be 0 or 1, got {raw!r}")
 
 
+def _bool_off(env: Mapping[str, str], name: str) -> bool:
+    """True when the variable is set to a false value (default on)."""
+    return name in env and env[name] != "" and not _bool(env, name)
+
+
 def to_async_url(url: str) -> str:
     """The SQLAlchemy asyncpg form of a PostgreSQL URL (libpq URLs are accepted too)."""
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
@@ -74,6 +81,8 @@ class Settings:
     max_tokens: int
     page_max: int
     db_pool_size: int
+    sweep_interval: int
+    background: bool
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -95,7 +104,14 @@ class Settings:
             max_tokens=_int(env, "HUB_MAX_TOKENS", 2000, 100, 100_000),
             page_max=_int(env, "HUB_PAGE_MAX", 100, 1, 1000),
             db_pool_size=_int(env, "HUB_DB_POOL_SIZE", 10, 1, 200),
+            sweep_interval=_int(env, "HUB_SWEEP_INTERVAL", 5, 0, 86_400),
+            background=not _bool_off(env, "HUB_BACKGROUND"),
         )
+
+    @property
+    def libpq_url(self) -> str:
+        assert self.database_url
+        return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=to_async_url(url))

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth.principal import Principal
 from hub.directory.models import Factory, Organization, Role
 from hub.directory.service import DirectoryService, NewFactory, NewOrganization
 
@@ -19,6 +20,10 @@ class Actor:
     client_secret: str
     token: str
     factory: Factory | None = None
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(self.org.id, self.org.role, self.client_id, "test", 0)
 
     @property
     def headers(self) -> dict[str, str]:

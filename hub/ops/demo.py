@@ -15,6 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.assessments.catalogue import load_catalogue
 from hub.assessments.repository import AssessmentRepository
 from hub.assessments.service import Answer, AssessmentService, NewAssessment, PlannedAction
+from hub.auth.principal import Principal
+from hub.authz.service import Authorizer, RequestAuthz
+from hub.consent.models import Consent, ConsentScope
+from hub.consent.service import ConsentService
 from hub.directory.models import Factory, Organization, Role
 from hub.directory.repository import DirectoryRepository
 from hub.directory.service import DirectoryService, NewFactory, NewOrganization
@@ -109,6 +113,7 @@ class DemoOrgs:
     by_role: dict[Role, Organization]
     buyers: list[Organization]
     factories: list[Factory]
+    consent: Consent | None = None  # the first factory's grant to the first buyer
 
 
 async def load_demo(session: AsyncSession) -> DemoOrgs:
@@ -145,7 +150,38 @@ async def load_demo(session: AsyncSession) -> DemoOrgs:
             if owner_org is not None:
                 by_role[Role.FACTORY] = owner_org
     await _load_assessments(session, assessor, factories)
-    return DemoOrgs(by_role=by_role, buyers=buyers, factories=factories)
+    demo = DemoOrgs(by_role=by_role, buyers=buyers, factories=factories)
+    demo.consent = await _load_consents(session, demo)
+    return demo
+
+
+async def _load_consents(session: AsyncSession, demo: DemoOrgs) -> Consent:
+    """Angkor grants Northwind SUMMARY and FINDINGS; Saigon grants Maple & Thread SUMMARY;
+    Fjord asks Angkor for access. Granting again with the same terms changes nothing."""
+    authorizer = Authorizer()
+    repo = DirectoryRepository(session)
+
+    def acting(org: Organization) -> ConsentService:
+        principal = Principal(org.id, org.role, "demo", "demo", 0)
+        return ConsentService(session, RequestAuthz(authorizer, principal))
+
+    owners = {}
+    for factory in demo.factories:
+        if factory.claimed_by_org_id is not None:
+            owner = await repo.organization(factory.claimed_by_org_id)
+            assert owner is not None
+            owners[factory.name] = owner
+    angkor, saigon = owners["Angkor Garment Co., Ltd."], owners["Saigon Stitch Joint Stock Company"]
+    northwind, maple, fjord = demo.buyers
+    granted = await acting(angkor).grant(
+        northwind.id, [ConsentScope.SUMMARY, ConsentScope.FINDINGS], None
+    )
+    await acting(saigon).grant(maple.id, [ConsentScope.SUMMARY], None)
+    angkor_factory = next(f for f in demo.factories if f.claimed_by_org_id == angkor.id)
+    await acting(fjord).request_access(
+        angkor_factory.id, [ConsentScope.SUMMARY], "We are onboarding you for 2027."
+    )
+    return granted
 
 
 async def _load_assessments(

@@ -66,23 +66,34 @@ def run_demo(settings: Settings, *, host: str, port: int, serve_after: bool) -> 
     from hub.ops.database import prepare_database
 
     prepare_database(settings)
-    lines = asyncio.run(_load_and_mint(settings))
+    lines, story = asyncio.run(_load_and_mint(settings))
     base = f"http://{host}:{port}"
     print(f"\nCompliance Hub demo\n  GraphiQL:  {base}/graphql")
     print(f"  tokens (valid {DEMO_TOKEN_LIFETIME // 3600} h; send as 'Authorization: Bearer …'):")
     for line in lines:
         print(line)
-    print(
-        f"\n  try: curl -s {base}/graphql -H 'Authorization: Bearer <BUYER token>' "
-        "-H 'content-type: application/json' -d '{\"query\":\"{ factories(first: 5) "
-        "{ totalCount edges { node { hubId name country } } } }\"}'\n"
-    )
+    print(DEMO_STORY.format(**story))
     sys.stdout.flush()
     if serve_after:
         serve(settings, host=host, port=port)
 
 
-async def _load_and_mint(settings: Settings) -> list[str]:
+DEMO_STORY = """
+  The story, in GraphiQL (header {{"Authorization": "Bearer <token>"}}):
+  1. as BUYER, read the consented report of Angkor Garment:
+       {{ factory(id: "{factory}") {{ name access latestAssessment {{ cycle
+          summary {{ cluster complianceRate }}
+          findings(noncompliantOnly: true) {{ questionCode question }} }} }} }}
+  2. as FACTORY, revoke it:
+       mutation {{ revokeConsent(consentId: "{consent}", reason: "demo")
+          {{ status ledgerSeq }} }}
+  3. as BUYER, run 1 again: access is [] and latestAssessment is null with a FORBIDDEN error.
+     (As FACTORY, grant it again: mutation {{ grantConsent(buyerId: "{buyer}",
+      scopes: [SUMMARY, FINDINGS]) {{ status }} }}; and see who read what: {{ disclosures {{ totalCount }} }})
+"""
+
+
+async def _load_and_mint(settings: Settings) -> tuple[list[str], dict[str, str]]:
     from hub.db.engine import build_sessionmaker
     from hub.ops.demo import load_demo
 
@@ -105,6 +116,12 @@ async def _load_and_mint(settings: Settings) -> list[str]:
                     grant_type="client_credentials", client=record, include_refresh_token=False
                 )
                 lines.append(f"  {role.value:<9} {org.name}\n            {token['access_token']}")
+            assert demo.consent is not None
+            story = {
+                "factory": str(demo.consent.factory_id),
+                "consent": str(demo.consent.id),
+                "buyer": str(demo.consent.buyer_org_id),
+            }
     finally:
         await engine.dispose()
-    return lines
+    return lines, story

@@ -34,7 +34,13 @@ async def test_demo_loads_once(session: AsyncSession) -> None:
     assert set(demo.by_role) == set(Role)
     assert {f.country for f in demo.factories} == {"KH", "VN", "BD", "JO"}
 
+    assert demo.consent is not None
+    assert demo.consent.status.value == "GRANTED"
+    first_seq = demo.consent.ledger_seq
+
     again = await load_demo(session)
     await session.commit()
     assert await _counts(session) == first
     assert {r: o.id for r, o in again.by_role.items()} == {r: o.id for r, o in demo.by_role.items()}
+    assert again.consent is not None
+    assert again.consent.ledger_seq == first_seq, "loading again appended consent events"
