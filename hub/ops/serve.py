@@ -89,8 +89,8 @@ DEMO_STORY = """
           {{ status ledgerSeq }} }}
   3. as BUYER, run 1 again: access is [] and latestAssessment is null with a FORBIDDEN error.
      (As FACTORY, grant it again:
-      mutation {{ grantConsent(buyerId: "{buyer}",
-      scopes: [SUMMARY, FINDINGS]) {{ status }} }}; and see who read what: {{ disclosures {{ totalCount }} }})
+      mutation {{ grantConsent(buyerId: "{buyer}", scopes: [SUMMARY, FINDINGS]) {{ status }} }}
+     and see who read what: {{ disclosures {{ totalCount }} }})
 """
 
 
