@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.consent.repository import ConsentRepository
@@ -44,7 +44,8 @@ class DisclosureRecorder:
         buyer = self.buyer_id
         pairs = sorted({(d.factory_id, buyer) for d in self.items})
         rows = {c.factory_id: c for c in await ConsentRepository(session).lock_for_share(pairs)}
-        now = datetime.now(UTC)
+        # the database's clock, read after the locks: comparable with ledger event times
+        now = (await session.execute(select(func.clock_timestamp()))).scalar_one()
         cited: list[tuple[Disclosed, int]] = []
         for item in sorted(
             self.items, key=lambda d: (str(d.factory_id), str(d.assessment_id), d.scope)

@@ -177,7 +177,8 @@ class ConsentModel(RuleBasedStateMachine):
                 assert single["access"] == want, (f, b, single, self.w.pairs)
                 latest = single["latestAssessment"]
                 if "SUMMARY" in want and f in self.w.latest:
-                    assert latest is not None and latest["id"] == self.w.latest[f]
+                    assert latest is not None
+                    assert latest["id"] == self.w.latest[f]
                     assert (latest["findings"] is not None) == ("FINDINGS" in want)
                     assert (latest["improvementPlan"] is not None) == ("IMPROVEMENT_PLAN" in want)
                 else:
@@ -242,6 +243,7 @@ def test_read_paths_agree_with_the_model(database_url: str, key_file: Path) -> N
     hub_settings = make_settings(database_url, key_file, HUB_SWEEP_INTERVAL=1)
     _SETTINGS[:] = [hub_settings]
     app = create_app(hub_settings)
+
     async def start() -> LifespanManager:
         # LifespanManager finds its async library when made: make it inside the loop
         manager = LifespanManager(app)
