@@ -30,8 +30,8 @@ class LedgerFact:
 
     seq: int
     event_type: str
-    factory_id: uuid.UUID
-    buyer_id: uuid.UUID
+    factory_id: uuid.UUID | None  # None on events that concern no pair (digests, …)
+    buyer_id: uuid.UUID | None
     scopes: tuple[str, ...]
     expires_at: datetime | None
 
@@ -55,6 +55,9 @@ class ConsentProjection:
             return
         if fact.seq != self.revision + 1:
             raise RuntimeError(f"ledger gap: at revision {self.revision}, got {fact.seq}")
+        if fact.factory_id is None or fact.buyer_id is None:
+            self.revision = fact.seq
+            return
         pair = (fact.factory_id, fact.buyer_id)
         if fact.event_type == "GRANTED":
             self._unlink(pair)

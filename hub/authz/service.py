@@ -36,6 +36,7 @@ class Authorizer:
 
     def __init__(self) -> None:
         self.enforcer, links = build_enforcer(self._in_force)
+        self._reports = self.enforcer.new_enforce_context("2")
         self.projection = ConsentProjection(links)
         self._lock = asyncio.Lock()
 
@@ -55,21 +56,12 @@ class Authorizer:
         applied = 0
         async with self._lock:
             while self.projection.revision < head:
-                rows = await ledger.events_after(self.projection.revision)
+                rows = await ledger.facts_after(self.projection.revision)
                 if not rows:
                     break
-                for row in rows:
-                    assert row.factory_id is not None
-                    assert row.buyer_org_id is not None
+                for seq, event_type, factory_id, buyer_id, scopes, expires_at in rows:
                     self.projection.apply(
-                        LedgerFact(
-                            seq=row.seq,
-                            event_type=row.event_type,
-                            factory_id=row.factory_id,
-                            buyer_id=row.buyer_org_id,
-                            scopes=tuple(row.scopes),
-                            expires_at=row.expires_at,
-                        )
+                        LedgerFact(seq, event_type, factory_id, buyer_id, tuple(scopes), expires_at)
                     )
                     applied += 1
         return applied
@@ -86,8 +78,20 @@ class Authorizer:
         return self._enforce(principal, kind, "list", "", principal.org_id)
 
     def check_report(self, principal: Principal, obj: str, owner: uuid.UUID | None) -> bool:
-        """One Casbin decision on one report object (the decision table's path)."""
-        return self._enforce(principal, "report", "read", obj, owner)
+        """One Casbin decision on one report object (p2 and m2 of the model)."""
+        try:
+            return bool(
+                self.enforcer.enforce(
+                    self._reports,
+                    org_subject(principal.org_id),
+                    principal.role.value,
+                    obj,
+                    org_subject(owner) if owner else "",
+                )
+            )
+        except Exception:  # fail closed: any error while deciding is a denial
+            log.exception("authorization error: denied")
+            return False
 
     def _enforce(
         self, principal: Principal, kind: str, act: str, obj: str, owner: uuid.UUID | None
@@ -111,7 +115,7 @@ class Authorizer:
         """Grants in force to this buyer, from the g2 links; empty for any other role."""
         if principal.role is not Role.BUYER:
             return {}
-        if not self.enforcer.has_policy(Role.BUYER.value, "report", "read", "consent"):
+        if not self.enforcer.has_named_policy("p2", Role.BUYER.value, "consent"):
             return {}
         try:
             return self.projection.consented_to(principal.org_id, datetime.now(UTC))
@@ -153,7 +157,7 @@ class RequestAuthz:
             grant = self.grants().get(factory_id)
             return grant.scopes if grant else frozenset()
         owner = factory_owner if role is Role.FACTORY else author if role is Role.ASSESSOR else None
-        if owner is not None and self.authorizer.may(self.principal, "read", "report", owner):
+        if owner is not None and self.authorizer.check_report(self.principal, "", owner):
             return ALL_SCOPES
         return frozenset()
 

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Row, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.ledger.events import NewEvent, leaf_bytes, leaf_hash, new_nonce
@@ -22,25 +22,48 @@ LEDGER_LOCK_KEY = 0x43484C4544474552
 NOTIFY_CHANNEL = "consent_log"
 
 
+# seq, event type, factory, buyer, scopes, expiry
+Fact = Row[int, str, uuid.UUID | None, uuid.UUID | None, list[str], datetime | None]
+
+
 class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def append(self, event: NewEvent) -> ConsentLogEntry:
         """Append one event under the ledger lock; NOTIFY listeners when the transaction commits."""
+        [entry] = await self.append_batch([event])
+        return entry
+
+    async def append_batch(self, events: Sequence[NewEvent]) -> list[ConsentLogEntry]:
+        """Append events in order, under one hold of the ledger lock (bulk loads use this)."""
         await self.session.execute(select(func.pg_advisory_xact_lock(LEDGER_LOCK_KEY)))
-        row = (
+        # the last entry by the primary key (an index probe, not a scan); time never goes back
+        last = (
             await self.session.execute(
-                text(
-                    "SELECT coalesce(max(seq) + 1, 0) AS next, "
-                    "greatest(clock_timestamp(), max(at)) AS at FROM consent_log"
-                )
+                text("SELECT seq, at FROM consent_log ORDER BY seq DESC LIMIT 1")
             )
-        ).one()
-        seq, at = int(row.next), row.at
+        ).one_or_none()
+        now = (await self.session.execute(select(func.clock_timestamp()))).scalar_one()
+        first = 0 if last is None else int(last.seq) + 1
+        at = now if last is None else max(now, last.at)
+        entries = [self._entry(first + i, at, event) for i, event in enumerate(events)]
+        self.session.add_all(entries)
+        self.session.add_all(
+            ConsentEventReason(seq=e.seq, reason=ev.reason)
+            for e, ev in zip(entries, events, strict=True)
+            if ev.reason
+        )
+        await self.session.flush()
+        if entries:
+            await self.session.execute(select(func.pg_notify(NOTIFY_CHANNEL, str(entries[-1].seq))))
+        return entries
+
+    @staticmethod
+    def _entry(seq: int, at: datetime, event: NewEvent) -> ConsentLogEntry:
         event_id = uuid.uuid4()
         leaf = leaf_bytes(seq, event_id, at, event, new_nonce())
-        entry = ConsentLogEntry(
+        return ConsentLogEntry(
             seq=seq,
             event_id=event_id,
             event_type=event.type.value,
@@ -54,12 +77,6 @@ class LedgerRepository:
             leaf=leaf,
             leaf_hash=leaf_hash(leaf),
         )
-        self.session.add(entry)
-        if event.reason:
-            self.session.add(ConsentEventReason(seq=seq, reason=event.reason))
-        await self.session.flush()
-        await self.session.execute(select(func.pg_notify(NOTIFY_CHANNEL, str(seq))))
-        return entry
 
     async def head(self) -> int:
         """The highest index in the log, -1 when empty (one index lookup)."""
@@ -75,6 +92,23 @@ class LedgerRepository:
             .limit(limit)
         )
         return (await self.session.execute(query)).scalars().all()
+
+    async def facts_after(self, seq: int, limit: int = 20_000) -> Sequence[Fact]:
+        """What the consent projection needs of each newer entry, without the leaf bytes."""
+        query = (
+            select(
+                ConsentLogEntry.seq,
+                ConsentLogEntry.event_type,
+                ConsentLogEntry.factory_id,
+                ConsentLogEntry.buyer_org_id,
+                ConsentLogEntry.scopes,
+                ConsentLogEntry.expires_at,
+            )
+            .where(ConsentLogEntry.seq > seq)
+            .order_by(ConsentLogEntry.seq)
+            .limit(limit)
+        )
+        return (await self.session.execute(query)).all()
 
     async def at(self, seq: int) -> ConsentLogEntry | None:
         return await self.session.get(ConsentLogEntry, seq)
