@@ -7,7 +7,7 @@ PYTHON ?= python3
 .PHONY: help install demo lint check test schema bench-authz
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(BIN)/hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
