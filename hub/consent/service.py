@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.principal import Principal
+from hub.authz.parties import party_filter
 from hub.authz.service import RequestAuthz
 from hub.consent.models import Consent, ConsentScope, ConsentStatus
 from hub.consent.repository import ConsentRepository
@@ -180,20 +181,17 @@ class ConsentService:
     ) -> Page[Consent]:
         """All consents for auditors and admins; a party's own for buyers and factories."""
         check_first(first, page_max)
-        if not self.authz.may("list", "consent"):
-            if not self.authz.may("list", "consent", self.principal.org_id):
-                raise Forbidden("your role does not list consents")
-            if self.principal.role is Role.BUYER:
-                if buyer_id not in (None, self.principal.org_id):
-                    return Page([], False, None, 0)
-                buyer_id = self.principal.org_id
-            else:
-                own = await self.directory.factory_claimed_by(self.principal.org_id)
-                if own is None or factory_id not in (None, own.id):
-                    return Page([], False, None, 0)
-                factory_id = own.id
+        narrowed = await party_filter(
+            self.consents.session, self.authz, "consent", factory_id, buyer_id
+        )
+        if narrowed is None:
+            return Page([], False, None, 0)
         return await self.consents.page(
-            factory_id=factory_id, buyer_id=buyer_id, status=status, first=first, after=after
+            factory_id=narrowed.factory_id,
+            buyer_id=narrowed.buyer_id,
+            status=status,
+            first=first,
+            after=after,
         )
 
     # --- sweeper ----------------------------------------------------------------------------
