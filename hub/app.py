@@ -24,6 +24,8 @@ from hub.db.engine import build_engine, build_sessionmaker
 from hub.db.migrate import head_revision
 from hub.graphql.schema import build_schema
 from hub.graphql.view import HubGraphQL
+from hub.ledger.signing import LedgerKey
+from hub.ledger.tasks import run_integrator
 from hub.ops.health import healthz, readyz
 
 
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     graphql = HubGraphQL(build_schema(settings), settings, sessions, authorizer)
 
     listener = LedgerListener(settings.libpq_url, sessions, authorizer)
+    ledger_key = LedgerKey.load_or_create(settings.ledger_key_file, settings.ledger_origin)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -51,6 +54,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.sweep_interval:
                 sweeper = run_sweeper(sessions, authorizer, settings.sweep_interval)
                 tasks.append(asyncio.create_task(sweeper, name="expiry-sweeper"))
+            if settings.checkpoint_interval:
+                integrator = run_integrator(
+                    sessions, ledger_key, settings.ledger_origin, settings.checkpoint_interval
+                )
+                tasks.append(asyncio.create_task(integrator, name="checkpoint-integrator"))
         try:
             yield
         finally:
@@ -85,5 +93,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.token_generator = generator
     app.state.authorizer = authorizer
     app.state.listener = listener
+    app.state.ledger_key = ledger_key
     app.state.head_revision = head_revision()
     return app

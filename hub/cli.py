@@ -124,6 +124,95 @@ def cmd_demo(args: argparse.Namespace) -> None:
     run_demo(database_settings(), host=args.host, port=args.port, serve_after=not args.no_serve)
 
 
+def cmd_ledger_public_key(args: argparse.Namespace) -> None:
+    from hub.ledger.signing import LedgerKey
+
+    settings = Settings.from_env()
+    print(LedgerKey.load_or_create(settings.ledger_key_file, settings.ledger_origin).verifier_key)
+
+
+def cmd_ledger_export(args: argparse.Namespace) -> None:
+    from hub.ledger.export import export
+
+    settings = database_settings()
+
+    async def work(session: AsyncSession) -> dict[str, int]:
+        with open(args.out, "w", encoding="utf-8") as out:  # noqa: ASYNC230 (a CLI: nothing else runs)
+            return await export(session, out, settings.ledger_origin, _progress("events"))
+
+    counts = in_transaction(settings, work)
+    print(
+        f"\rexported {counts['events']} events, {counts['checkpoints']} checkpoints and "
+        f"{counts['disclosures']} disclosures to {args.out}",
+        file=sys.stderr,
+    )
+
+
+def cmd_ledger_checkpoint(args: argparse.Namespace) -> None:
+    from hub.ledger.service import LedgerService
+    from hub.ledger.signing import LedgerKey
+
+    settings = database_settings()
+    key = LedgerKey.load_or_create(settings.ledger_key_file, settings.ledger_origin)
+
+    async def work(session: AsyncSession) -> str:
+        service = LedgerService(session)
+        await service.digest_disclosures()
+        made = await service.checkpoint(key, settings.ledger_origin)
+        return (made or await service.latest()).note
+
+    print(in_transaction(settings, work), end="")
+
+
+def _verifier(value: str) -> Any:
+    from pathlib import Path
+
+    from hub.ledger.note import NoteError, Verifier
+
+    text = Path(value).read_text() if Path(value).is_file() else value
+    try:
+        return Verifier.parse(text)
+    except NoteError as exc:
+        fail(f"--public-key: {exc}")
+
+
+def cmd_ledger_verify(args: argparse.Namespace) -> None:
+    from hub.ledger.verify import verify
+
+    verifier = _verifier(args.public_key)
+    try:
+        with open(args.file, encoding="utf-8") as lines:
+            report = verify(lines, verifier)
+    except OSError as exc:
+        fail(f"cannot read {args.file}: {exc.strerror}")
+    print(report.summary())
+    raise SystemExit(0 if report.ok else 1)
+
+
+def cmd_ledger_verify_receipt(args: argparse.Namespace) -> None:
+    from hub.ledger.verify import verify_receipt
+
+    verifier = _verifier(args.public_key)
+    try:
+        with open(args.file, encoding="utf-8") as f:
+            seq, event, size = verify_receipt(f.read(), verifier)
+    except OSError as exc:
+        fail(f"cannot read {args.file}: {exc.strerror}")
+    except ValueError as exc:
+        print(f"FAIL receipt: {exc}")
+        raise SystemExit(1) from None
+    print(
+        f"OK: event {seq} ({event.get('type')} of consent {event.get('consent')} at "
+        f"{event.get('at')}) is in the signed log of {size} events"
+    )
+
+
+def _progress(unit: str) -> Callable[[int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    return lambda n: print(f"\r{n} {unit}…", end="", file=sys.stderr, flush=True)
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 
@@ -162,6 +251,27 @@ def build_parser() -> argparse.ArgumentParser:
     org_create.add_argument("--claim", help="FACTORY: claim this existing factory (id or hub id)")
     org_create.add_argument("--json", action="store_true")
     org_create.set_defaults(func=cmd_org_create)
+
+    ledger = sub.add_parser("ledger", help="the consent ledger").add_subparsers(
+        dest="ledger_command", required=True
+    )
+    ledger.add_parser("public-key", help="print the checkpoint verifier key").set_defaults(
+        func=cmd_ledger_public_key
+    )
+    ledger_export = ledger.add_parser("export", help="the whole ledger as JSON lines")
+    ledger_export.add_argument("--out", required=True)
+    ledger_export.set_defaults(func=cmd_ledger_export)
+    ledger.add_parser("checkpoint", help="sign a checkpoint now").set_defaults(
+        func=cmd_ledger_checkpoint
+    )
+    ledger_verify = ledger.add_parser("verify", help="check an export offline")
+    ledger_verify.add_argument("file")
+    ledger_verify.add_argument("--public-key", required=True, help="verifier key, or a file")
+    ledger_verify.set_defaults(func=cmd_ledger_verify)
+    receipt = ledger.add_parser("verify-receipt", help="check a consent receipt offline")
+    receipt.add_argument("file")
+    receipt.add_argument("--public-key", required=True, help="verifier key, or a file")
+    receipt.set_defaults(func=cmd_ledger_verify_receipt)
 
     client = sub.add_parser("client", help="OAuth clients").add_subparsers(
         dest="client_command", required=True

@@ -14,6 +14,9 @@
 | HUB_DB_POOL_SIZE | 10 | connections per process |
 | HUB_SWEEP_INTERVAL | 5 | seconds between expiry sweeps; 0 turns the sweeper off |
 | HUB_BACKGROUND | 1 | 0 starts no background task (LISTEN, sweeper) in this process |
+| HUB_LEDGER_KEY_FILE | DATA_DIR/ledger-ed25519.pem | checkpoint signing key (Ed25519, PEM) |
+| HUB_LEDGER_ORIGIN | compliance-hub/consent-ledger | the log's name in checkpoints |
+| HUB_CHECKPOINT_INTERVAL | 5 | seconds between checkpoints when the log grew; 0: on demand only |
 """
 
 from __future__ import annotations
@@ -83,6 +86,9 @@ class Settings:
     db_pool_size: int
     sweep_interval: int
     background: bool
+    ledger_key_file: Path
+    ledger_origin: str
+    checkpoint_interval: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +112,9 @@ class Settings:
             db_pool_size=_int(env, "HUB_DB_POOL_SIZE", 10, 1, 200),
             sweep_interval=_int(env, "HUB_SWEEP_INTERVAL", 5, 0, 86_400),
             background=not _bool_off(env, "HUB_BACKGROUND"),
+            ledger_key_file=Path(env.get("HUB_LEDGER_KEY_FILE") or data_dir / "ledger-ed25519.pem"),
+            ledger_origin=env.get("HUB_LEDGER_ORIGIN") or "compliance-hub/consent-ledger",
+            checkpoint_interval=_int(env, "HUB_CHECKPOINT_INTERVAL", 5, 0, 86_400),
         )
 
     @property

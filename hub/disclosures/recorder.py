@@ -57,5 +57,7 @@ class DisclosureRecorder:
                     "nothing was disclosed, ask again"
                 )
             cited.append((item, consent.ledger_seq))
-        await DisclosureRepository(session).add_batch(now, self.request_id, buyer, cited)
+        log = DisclosureRepository(session)
+        await log.hold_for_writing()
+        await log.add_batch(now, self.request_id, buyer, cited)
         return len(cited)

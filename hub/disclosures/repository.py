@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.paging import Page, keyset_page
@@ -15,6 +15,9 @@ from hub.disclosures.models import Disclosure
 
 if TYPE_CHECKING:
     from hub.disclosures.recorder import Disclosed
+
+
+DIGEST_LOCK_KEY = 0x4348444947455354  # "CHDIGEST"
 
 
 class DisclosureRepository:
@@ -66,3 +69,24 @@ class DisclosureRepository:
         if until is not None:
             query = query.where(Disclosure.at < until)
         return await keyset_page(self.session, query.order_by(Disclosure.id), first, after)
+
+    # Disclosure writers hold this lock shared; the digest writer holds it exclusively, so
+    # when it reads "every row up to id N" no transaction can still commit a smaller id.
+    async def hold_for_writing(self) -> None:
+        await self.session.execute(select(func.pg_advisory_xact_lock_shared(DIGEST_LOCK_KEY)))
+
+    async def hold_for_digest(self) -> None:
+        await self.session.execute(select(func.pg_advisory_xact_lock(DIGEST_LOCK_KEY)))
+
+    async def after(self, row_id: int, limit: int) -> Sequence[Disclosure]:
+        query = (
+            select(Disclosure).where(Disclosure.id > row_id).order_by(Disclosure.id).limit(limit)
+        )
+        return (await self.session.execute(query)).scalars().all()
+
+    async def stream(self, chunk: int = 10_000) -> AsyncIterator[Sequence[Disclosure]]:
+        last = 0
+        while rows := await self.after(last, chunk):
+            yield rows
+            last = rows[-1].id
+            self.session.expunge_all()

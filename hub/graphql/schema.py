@@ -26,16 +26,19 @@ from hub.directory.graphql import DirectoryQuery
 from hub.disclosures.graphql import DisclosureQuery
 from hub.graphql.errors import CodedErrors
 from hub.graphql.transaction import TransactionExtension
+from hub.ledger.graphql import LedgerMutation, LedgerQuery
 from hub.matching.graphql import SupplierQuery
 
 
 @strawberry.type
-class Query(DirectoryQuery, SupplierQuery, AssessmentsQuery, ConsentQuery, DisclosureQuery):
+class Query(
+    DirectoryQuery, SupplierQuery, AssessmentsQuery, ConsentQuery, DisclosureQuery, LedgerQuery
+):
     pass
 
 
 @strawberry.type
-class Mutation(ConsentMutation, AssessmentsMutation):
+class Mutation(ConsentMutation, AssessmentsMutation, LedgerMutation):
     pass
 
 

@@ -40,12 +40,41 @@ class NewEvent:
     reason: str | None = None  # kept off the leaf
 
 
+@dataclass(frozen=True)
+class NewDigest:
+    """Commits the disclosure rows with from_id < id <= to_id (see hub.ledger.digests)."""
+
+    from_id: int
+    to_id: int
+    count: int
+    digest: str
+
+
+DIGEST_TYPE = "DISCLOSURE_DIGEST"
+
+
 def _ts(value: datetime | None) -> str | None:
     return value.isoformat(timespec="microseconds") if value else None
 
 
-def leaf_bytes(seq: int, event_id: uuid.UUID, at: datetime, event: NewEvent, nonce: str) -> bytes:
-    document: dict[str, Any] = {
+def leaf_bytes(
+    seq: int, event_id: uuid.UUID, at: datetime, event: NewEvent | NewDigest, nonce: str
+) -> bytes:
+    document: dict[str, Any]
+    if isinstance(event, NewDigest):
+        document = {
+            "seq": seq,
+            "id": str(event_id),
+            "at": _ts(at),
+            "type": DIGEST_TYPE,
+            "fromId": event.from_id,
+            "toId": event.to_id,
+            "count": event.count,
+            "digest": event.digest,
+            "nonce": nonce,
+        }
+        return LEAF_TYPE_LINE + rfc8785.dumps(document)
+    document = {
         "seq": seq,
         "id": str(event_id),
         "at": _ts(at),

@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 
-Node = tuple[int, int]  # (level, index): the perfect subtree of leaves [index*2^level, (index+1)*2^level)
+Node = tuple[
+    int, int
+]  # (level, index): the perfect subtree of leaves [index*2^level, (index+1)*2^level)
 HashSource = Callable[[Node], bytes]
 
 

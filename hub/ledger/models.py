@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, LargeBinary, Text
+from sqlalchemy import BigInteger, Index, LargeBinary, SmallInteger, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,3 +58,15 @@ class ConsentEventReason(Base):
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     reason: Mapped[str] = mapped_column(Text)
+
+
+class TreeNode(Base):
+    """A perfect subtree hash of the Merkle tree over the log: leaves
+    [idx * 2**level, (idx + 1) * 2**level). Level 0 is the log's own leaf_hash column; levels
+    from 1 up are kept here, so roots and proofs for any size need O(log n) lookups."""
+
+    __tablename__ = "ledger_tree"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)

@@ -8,18 +8,28 @@ repeat. (Under REPEATABLE READ the snapshot predates the lock and the log forks.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, func, select, text
+from sqlalchemy import Row, func, select, text, tuple_
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.ledger.events import NewEvent, leaf_bytes, leaf_hash, new_nonce
-from hub.ledger.models import ConsentEventReason, ConsentLogEntry
+from hub.ledger.events import (
+    DIGEST_TYPE,
+    NewDigest,
+    NewEvent,
+    leaf_bytes,
+    leaf_hash,
+    new_nonce,
+)
+from hub.ledger.models import Checkpoint, ConsentEventReason, ConsentLogEntry, TreeNode
 
 # pg_advisory_xact_lock key: "CHLEDGER" as an int64, so no other lock user collides by accident
 LEDGER_LOCK_KEY = 0x43484C4544474552
 NOTIFY_CHANNEL = "consent_log"
+# one checkpoint integrator at a time, across processes
+INTEGRATOR_LOCK_KEY = 0x43484C4543484B50
 
 
 # seq, event type, factory, buyer, scopes, expiry
@@ -35,7 +45,7 @@ class LedgerRepository:
         [entry] = await self.append_batch([event])
         return entry
 
-    async def append_batch(self, events: Sequence[NewEvent]) -> list[ConsentLogEntry]:
+    async def append_batch(self, events: Sequence[NewEvent | NewDigest]) -> list[ConsentLogEntry]:
         """Append events in order, under one hold of the ledger lock (bulk loads use this)."""
         await self.session.execute(select(func.pg_advisory_xact_lock(LEDGER_LOCK_KEY)))
         # the last entry by the primary key (an index probe, not a scan); time never goes back
@@ -52,7 +62,7 @@ class LedgerRepository:
         self.session.add_all(
             ConsentEventReason(seq=e.seq, reason=ev.reason)
             for e, ev in zip(entries, events, strict=True)
-            if ev.reason
+            if isinstance(ev, NewEvent) and ev.reason
         )
         await self.session.flush()
         if entries:
@@ -60,9 +70,19 @@ class LedgerRepository:
         return entries
 
     @staticmethod
-    def _entry(seq: int, at: datetime, event: NewEvent) -> ConsentLogEntry:
+    def _entry(seq: int, at: datetime, event: NewEvent | NewDigest) -> ConsentLogEntry:
         event_id = uuid.uuid4()
         leaf = leaf_bytes(seq, event_id, at, event, new_nonce())
+        if isinstance(event, NewDigest):
+            return ConsentLogEntry(
+                seq=seq,
+                event_id=event_id,
+                event_type=DIGEST_TYPE,
+                at=at,
+                scopes=[],
+                leaf=leaf,
+                leaf_hash=leaf_hash(leaf),
+            )
         return ConsentLogEntry(
             seq=seq,
             event_id=event_id,
@@ -115,3 +135,141 @@ class LedgerRepository:
 
     async def now(self) -> datetime:
         return (await self.session.execute(select(func.now()))).scalar_one()
+
+    # --- the Merkle tree over the log ---------------------------------------------------------
+
+    async def leaf_hashes(self, lo: int, hi: int) -> list[bytes]:
+        query = (
+            select(ConsentLogEntry.leaf_hash)
+            .where(ConsentLogEntry.seq >= lo, ConsentLogEntry.seq < hi)
+            .order_by(ConsentLogEntry.seq)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def tree_nodes(self, nodes: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """Hashes of perfect subtrees; level 0 comes from the log's leaf hashes."""
+        wanted = set(nodes)
+        found: dict[tuple[int, int], bytes] = {}
+        leaves = sorted(i for level, i in wanted if level == 0)
+        if leaves:
+            query = select(ConsentLogEntry.seq, ConsentLogEntry.leaf_hash).where(
+                ConsentLogEntry.seq.in_(leaves)
+            )
+            found.update({(0, seq): h for seq, h in await self.session.execute(query)})
+        inner = [(level, i) for level, i in wanted if level > 0]
+        if inner:
+            nodes_query = select(TreeNode.level, TreeNode.idx, TreeNode.hash).where(
+                tuple_(TreeNode.level, TreeNode.idx).in_(inner)
+            )
+            found.update({(lv, i): h for lv, i, h in await self.session.execute(nodes_query)})
+        return found
+
+    async def tree_width(self, level: int) -> int:
+        """How many nodes of this level are stored (they are stored left to right)."""
+        query = select(func.max(TreeNode.idx)).where(TreeNode.level == level)
+        top = (await self.session.execute(query)).scalar_one_or_none()
+        return 0 if top is None else int(top) + 1
+
+    async def tree_level(self, level: int, lo: int, hi: int) -> list[bytes]:
+        query = (
+            select(TreeNode.hash)
+            .where(TreeNode.level == level, TreeNode.idx >= lo, TreeNode.idx < hi)
+            .order_by(TreeNode.idx)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def add_tree_nodes(self, level: int, first: int, hashes: Sequence[bytes]) -> None:
+        for start in range(0, len(hashes), 5_000):
+            chunk = hashes[start : start + 5_000]
+            rows = [
+                {"level": level, "idx": first + start + i, "hash": h} for i, h in enumerate(chunk)
+            ]
+            await self.session.execute(insert(TreeNode).values(rows).on_conflict_do_nothing())
+
+    # --- checkpoints --------------------------------------------------------------------------
+
+    async def latest_checkpoint(self) -> Checkpoint | None:
+        query = select(Checkpoint).order_by(Checkpoint.tree_size.desc()).limit(1)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def checkpoint_at_least(self, size: int) -> Checkpoint | None:
+        query = (
+            select(Checkpoint)
+            .where(Checkpoint.tree_size >= size)
+            .order_by(Checkpoint.tree_size)
+            .limit(1)
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def checkpoints(self) -> Sequence[Checkpoint]:
+        query = select(Checkpoint).order_by(Checkpoint.tree_size)
+        return (await self.session.execute(query)).scalars().all()
+
+    async def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        await self.session.execute(
+            insert(Checkpoint)
+            .values(
+                tree_size=checkpoint.tree_size,
+                root_hash=checkpoint.root_hash,
+                issued_at=checkpoint.issued_at,
+                key_id=checkpoint.key_id,
+                signature=checkpoint.signature,
+                note=checkpoint.note,
+            )
+            .on_conflict_do_nothing()
+        )
+
+    async def try_integrator_lock(self) -> bool:
+        query = select(func.pg_try_advisory_xact_lock(INTEGRATOR_LOCK_KEY))
+        return bool((await self.session.execute(query)).scalar_one())
+
+    # --- reading the log ----------------------------------------------------------------------
+
+    async def page(
+        self,
+        *,
+        after: int,
+        first: int,
+        factory_id: uuid.UUID | None,
+        buyer_id: uuid.UUID | None,
+        consent_events_only: bool = True,
+    ) -> Sequence[tuple[ConsentLogEntry, str | None]]:
+        query = (
+            select(ConsentLogEntry, ConsentEventReason.reason)
+            .outerjoin(ConsentEventReason, ConsentEventReason.seq == ConsentLogEntry.seq)
+            .where(ConsentLogEntry.seq >= after)
+            .order_by(ConsentLogEntry.seq)
+            .limit(first)
+        )
+        if consent_events_only:
+            query = query.where(ConsentLogEntry.event_type != DIGEST_TYPE)
+        if factory_id is not None:
+            query = query.where(ConsentLogEntry.factory_id == factory_id)
+        if buyer_id is not None:
+            query = query.where(ConsentLogEntry.buyer_org_id == buyer_id)
+        return [(row[0], row[1]) for row in await self.session.execute(query)]
+
+    async def stream(self, chunk: int = 5_000) -> AsyncIterator[Sequence[ConsentLogEntry]]:
+        after = -1
+        while True:
+            query = (
+                select(ConsentLogEntry)
+                .where(ConsentLogEntry.seq > after)
+                .order_by(ConsentLogEntry.seq)
+                .limit(chunk)
+            )
+            rows = (await self.session.execute(query)).scalars().all()
+            if not rows:
+                return
+            yield rows
+            after = rows[-1].seq
+            self.session.expunge_all()
+
+    async def last_digest_leaf(self) -> bytes | None:
+        query = (
+            select(ConsentLogEntry.leaf)
+            .where(ConsentLogEntry.event_type == DIGEST_TYPE)
+            .order_by(ConsentLogEntry.seq.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()

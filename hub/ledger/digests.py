@@ -1,0 +1,48 @@
+"""Disclosure rows as digest records: the exact bytes a DISCLOSURE_DIGEST event commits to.
+
+Standard library only (the offline verifier recomputes these). A record is the JSON array
+[id, at, requestId, buyer, factory, assessment, scope, consentLedgerSeq] with compact
+separators and ASCII escapes, one per line; the digest is SHA-256 over the lines in id order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+Record = list[object]
+
+
+def record(
+    row_id: int,
+    at: datetime,
+    request_id: str,
+    buyer: object,
+    factory: object,
+    assessment: object,
+    scope: str,
+    consent_seq: int,
+) -> Record:
+    return [
+        row_id,
+        at.astimezone(UTC).isoformat(timespec="microseconds"),
+        request_id,
+        str(buyer),
+        str(factory),
+        str(assessment),
+        scope,
+        consent_seq,
+    ]
+
+
+def encode(rec: Record) -> bytes:
+    return json.dumps(rec, separators=(",", ":"), ensure_ascii=True).encode() + b"\n"
+
+
+def digest(records: Iterable[Record]) -> str:
+    h = hashlib.sha256()
+    for rec in records:
+        h.update(encode(rec))
+    return h.hexdigest()
