@@ -91,6 +91,8 @@ def make_settings(database_url: str, key_file: Path, **overrides: Any) -> Settin
     env = {
         "DATABASE_URL": database_url,
         "HUB_SIGNING_KEY_FILE": str(key_file),
+        "HUB_LEDGER_KEY_FILE": str(key_file.with_name("ledger-ed25519.pem")),
+        "HUB_DATA_DIR": str(key_file.parent),
         "HUB_DB_POOL_SIZE": "4",
         **{k: str(v) for k, v in overrides.items()},
     }

@@ -52,7 +52,7 @@ class Verifier:
     @classmethod
     def parse(cls, text: str) -> Verifier:
         try:
-            name, hex_id, encoded = text.strip().split("+")
+            name, hex_id, encoded = text.strip().split("+", 2)
             raw = base64.b64decode(encoded, validate=True)
         except ValueError as exc:
             raise NoteError(f"not a verifier key: {exc}") from None

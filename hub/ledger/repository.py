@@ -192,15 +192,6 @@ class LedgerRepository:
         query = select(Checkpoint).order_by(Checkpoint.tree_size.desc()).limit(1)
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def checkpoint_at_least(self, size: int) -> Checkpoint | None:
-        query = (
-            select(Checkpoint)
-            .where(Checkpoint.tree_size >= size)
-            .order_by(Checkpoint.tree_size)
-            .limit(1)
-        )
-        return (await self.session.execute(query)).scalar_one_or_none()
-
     async def checkpoints(self) -> Sequence[Checkpoint]:
         query = select(Checkpoint).order_by(Checkpoint.tree_size)
         return (await self.session.execute(query)).scalars().all()

@@ -153,8 +153,8 @@ class LedgerService:
         entry = await self.repo.at(seq)
         if entry is None:
             raise NotFound(f"no ledger entry {seq}")
-        checkpoint = await self.repo.checkpoint_at_least(seq + 1)
-        if checkpoint is None:
+        checkpoint = await self.repo.latest_checkpoint()
+        if checkpoint is None or checkpoint.tree_size <= seq:
             raise Conflict("the event is not under a checkpoint yet; ask again in a few seconds")
         _, proof = await self.inclusion_proof(seq, checkpoint.tree_size)
         lines = [

@@ -82,7 +82,7 @@ def test_every_proof_for_sizes_1_to_64_verifies() -> None:
 
 def _mutations(proof: list[bytes], rng: random.Random) -> list[list[bytes]]:
     junk = bytes(rng.getrandbits(8) for _ in range(32))
-    out = [proof + [junk], [*proof, proof[-1]] if proof else [junk]]
+    out = [[*proof, junk], [*proof, proof[-1]] if proof else [junk]]
     if proof:
         out.append(proof[:-1])
         out.append(proof[1:])

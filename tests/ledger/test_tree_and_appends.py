@@ -4,6 +4,7 @@ roots and proofs the recursive definition gives, and the evidence tables keep th
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 
 import asyncpg
@@ -46,7 +47,7 @@ async def test_eight_concurrent_writers(database_url: str, key_file) -> None:
         times = (
             (await session.execute(text("SELECT at FROM consent_log ORDER BY seq"))).scalars().all()
         )
-        assert all(a <= b for a, b in zip(times, times[1:], strict=False))
+        assert all(a <= b for a, b in itertools.pairwise(times))
         hashes = await LedgerRepository(session).leaf_hashes(0, 4000)
     async with sessions() as session, session.begin():
         service = LedgerService(session)
