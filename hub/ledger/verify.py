@@ -108,7 +108,8 @@ class Report:
         size, root = self.latest or (0, merkle.EMPTY_ROOT.hex())
         pending = self.disclosures - self.digested
         return (
-            f"OK: {self.events} events; {self.checkpoints} checkpoints, the latest at size {size} "
+            f"OK: {self.events} events; {self.checkpoints} checkpoint"
+            f"{'' if self.checkpoints == 1 else 's'}, the latest at size {size} "
             f"with root {root}; {self.disclosures} disclosures, {self.digested} of them under "
             f"digests ({pending} newer than the last digest)"
         )
