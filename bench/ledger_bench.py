@@ -119,7 +119,8 @@ async def tree_and_proofs(settings: Settings, total: int, samples: int) -> None:
     t0 = time.perf_counter()
     async with sessions() as s, s.begin():
         made = await LedgerService(s).checkpoint(key, settings.ledger_origin)
-    assert made is not None and made.tree_size == total
+    assert made is not None
+    assert made.tree_size == total
     print(
         f"integrate the tree for {total:,} events and sign a checkpoint: {time.perf_counter() - t0:.1f} s"
     )
