@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+import psutil
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -79,10 +79,10 @@ async def appends(settings: Settings, writers: int, each: int) -> None:
                 async with conn.transaction():
                     await conn.execute("SELECT pg_advisory_xact_lock($1)", LEDGER_LOCK_KEY)
                     seq = await conn.fetchval(
-                        "SELECT coalesce(max(seq) + 1, 0) FROM (SELECT seq FROM consent_log ORDER BY seq DESC LIMIT 1) s"
+                        "SELECT coalesce(max(seq) + 1, 0) FROM (SELECT seq FROM floor_log ORDER BY seq DESC LIMIT 1) s"
                     )
                     await conn.execute(
-                        "INSERT INTO consent_log (seq, event_id, event_type, at, leaf, leaf_hash) VALUES ($1, $2, 'GRANTED', clock_timestamp(), 'x', 'y')",
+                        "INSERT INTO floor_log (seq, event_id, event_type, at, leaf, leaf_hash) VALUES ($1, $2, 'GRANTED', clock_timestamp(), 'x', 'y')",
                         seq,
                         uuid.uuid4(),
                     )
@@ -146,6 +146,30 @@ async def tree_and_proofs(settings: Settings, total: int, samples: int) -> None:
     await engine.dispose()
 
 
+def run_measured(
+    command: list[str], env: dict[str, str]
+) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall time and peak resident memory (MB) of one command, polled every 50 ms."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    peak = 0
+    watched = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            peak = max(peak, watched.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    return (
+        time.perf_counter() - t0,
+        peak / 2**20,
+        subprocess.CompletedProcess(command, proc.returncode, out, err),
+    )
+
+
 def export_and_verify(settings: Settings) -> None:
     env = {
         **os.environ,
@@ -156,27 +180,16 @@ def export_and_verify(settings: Settings) -> None:
     hub = [sys.executable, "-m", "hub", "ledger"]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "ledger.jsonl"
-        t0 = time.perf_counter()
-        subprocess.run(
-            [*hub, "export", "--out", str(out)], env=env, check=True, capture_output=True
+        took, peak, _ = run_measured([*hub, "export", "--out", str(out)], env)
+        print(
+            f"export: {took:.1f} s, peak memory {peak:.0f} MB, file {out.stat().st_size / 2**20:.0f} MB"
         )
-        print(f"export: {time.perf_counter() - t0:.1f} s, {out.stat().st_size / 2**20:.0f} MB")
         key = subprocess.run(
             [*hub, "public-key"], env=env, check=True, capture_output=True, text=True
         ).stdout.strip()
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        t0 = time.perf_counter()
-        result = subprocess.run(
-            [*hub, "verify", str(out), "--public-key", key],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        took = time.perf_counter() - t0
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        took, peak, result = run_measured([*hub, "verify", str(out), "--public-key", key], env)
         print(
-            f"verify: {took:.1f} s, peak memory {max(peak, before) / 1024:.0f} MB, exit {result.returncode}: {result.stdout.strip()[:120]}"
+            f"verify: {took:.1f} s, peak memory {peak:.0f} MB, exit {result.returncode}: {result.stdout.strip()[:160]}"
         )
 
 
