@@ -17,6 +17,8 @@
 | HUB_LEDGER_KEY_FILE | DATA_DIR/ledger-ed25519.pem | checkpoint signing key (Ed25519, PEM) |
 | HUB_LEDGER_ORIGIN | compliance-hub/consent-ledger | the log's name in checkpoints |
 | HUB_CHECKPOINT_INTERVAL | 5 | seconds between checkpoints when the log grew; 0: on demand only |
+| HUB_MATCH_HIGH, HUB_MATCH_LOW | 0.90, 0.75 | at or above HIGH links; below LOW creates |
+| HUB_ASSESSMENT_VALIDITY_DAYS | 365 | how old a published assessment may be and still be reused |
 """
 
 from __future__ import annotations
@@ -45,6 +47,19 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name} must be between 0 and 1, got {value}")
     return value
 
 
@@ -89,6 +104,9 @@ class Settings:
     ledger_key_file: Path
     ledger_origin: str
     checkpoint_interval: int
+    match_high: float
+    match_low: float
+    assessment_validity_days: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -115,6 +133,9 @@ class Settings:
             ledger_key_file=Path(env.get("HUB_LEDGER_KEY_FILE") or data_dir / "ledger-ed25519.pem"),
             ledger_origin=env.get("HUB_LEDGER_ORIGIN") or "compliance-hub/consent-ledger",
             checkpoint_interval=_int(env, "HUB_CHECKPOINT_INTERVAL", 5, 0, 86_400),
+            match_high=_float(env, "HUB_MATCH_HIGH", 0.90),
+            match_low=_float(env, "HUB_MATCH_LOW", 0.75),
+            assessment_validity_days=_int(env, "HUB_ASSESSMENT_VALIDITY_DAYS", 365, 1, 3650),
         )
 
     @property

@@ -149,3 +149,5 @@ class AssessmentRequestBuyer(Base, HasCreatedAt):
     buyer_org_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id"), primary_key=True
     )
+    # served by an assessment that already existed (nothing was commissioned for this buyer)
+    reused: Mapped[bool] = mapped_column(server_default=text("false"))

@@ -57,6 +57,13 @@ class Factory(Base, HasId, HasCreatedAt):
             postgresql_using="gin",
             postgresql_ops={"name": "gin_trgm_ops"},
         ),
+        # matching: candidates are found by trigram similarity on the normalised name
+        Index(
+            "ix_factories_norm_name_trgm",
+            "norm_name",
+            postgresql_using="gin",
+            postgresql_ops={"norm_name": "gin_trgm_ops"},
+        ),
         Index(
             "uq_factories_country_registration_number",
             "country",
@@ -76,6 +83,9 @@ class Factory(Base, HasId, HasCreatedAt):
     worker_count: Mapped[int | None] = mapped_column(Integer)
     os_id: Mapped[str | None] = mapped_column(Text, unique=True)
     registration_number: Mapped[str | None] = mapped_column(Text)
+    # hub.matching.normalise of name and address, kept with the row so the index can serve
+    norm_name: Mapped[str] = mapped_column(Text, server_default="")
+    norm_address: Mapped[str] = mapped_column(Text, server_default="")
     claimed_by_org_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organizations.id"), unique=True
     )

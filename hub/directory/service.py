@@ -15,6 +15,7 @@ from hub.db.paging import Page, check_first
 from hub.directory.models import Factory, OAuthClient, Organization, Role
 from hub.directory.repository import DirectoryRepository
 from hub.errors import BadUserInput, Conflict, NotFound
+from hub.matching.normalise import normalise_address, normalise_name
 
 # Crockford's base32 without I, L, O, U: hub ids are read aloud and typed by people
 _HUB_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -91,6 +92,8 @@ class DirectoryService:
         factory = Factory(
             hub_id=new_hub_id(),
             name=name,
+            norm_name=normalise_name(name),
+            norm_address=normalise_address(new.address),
             country=normalise_country(new.country),
             address=new.address,
             os_id=new.os_id or None,

@@ -27,7 +27,7 @@ from hub.disclosures.graphql import DisclosureQuery
 from hub.graphql.errors import CodedErrors
 from hub.graphql.transaction import TransactionExtension
 from hub.ledger.graphql import LedgerMutation, LedgerQuery
-from hub.matching.graphql import SupplierQuery
+from hub.matching.graphql import SupplierMutation, SupplierQuery
 
 
 @strawberry.type
@@ -38,7 +38,7 @@ class Query(
 
 
 @strawberry.type
-class Mutation(ConsentMutation, AssessmentsMutation, LedgerMutation):
+class Mutation(SupplierMutation, ConsentMutation, AssessmentsMutation, LedgerMutation):
     pass
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +14,13 @@ from hub.consent.models import Consent, ConsentStatus
 from hub.consent.repository import status_is
 from hub.db.paging import Page, keyset_page
 from hub.directory.models import Factory
-from hub.matching.models import MatchOutcome, SupplierLink
+from hub.matching.models import (
+    Decision,
+    MatchDecision,
+    MatchOutcome,
+    PendingMatch,
+    SupplierLink,
+)
 
 
 class SupplierRepository:
@@ -65,3 +73,141 @@ class SupplierRepository:
             ).where(status_is(consent_status))
         query = query.order_by(Factory.seq, SupplierLink.id)
         return await keyset_page(self.session, query, first, after, whole_row=True)
+
+    # --- matching -----------------------------------------------------------------------------
+
+    async def links_of(self, buyer_id: uuid.UUID) -> dict[str, SupplierLink]:
+        query = select(SupplierLink).where(SupplierLink.buyer_org_id == buyer_id)
+        return {link.buyer_ref: link for link in (await self.session.execute(query)).scalars()}
+
+    async def decisions_of(self, buyer_id: uuid.UUID) -> list[MatchDecision]:
+        query = select(MatchDecision).where(MatchDecision.buyer_org_id == buyer_id)
+        return list((await self.session.execute(query)).scalars())
+
+    async def remember(
+        self, buyer_id: uuid.UUID, buyer_ref: str, factory_id: uuid.UUID, decision: Decision
+    ) -> None:
+        stmt = insert(MatchDecision).values(
+            buyer_org_id=buyer_id,
+            buyer_ref=buyer_ref,
+            factory_id=factory_id,
+            decision=decision.name,
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["buyer_org_id", "buyer_ref", "factory_id"],
+                set_={"decision": stmt.excluded.decision},
+            )
+        )
+
+    async def candidates(
+        self, queries: Sequence[tuple[str, str]], per_record: int = 5
+    ) -> list[list[uuid.UUID]]:
+        """For each (country, normalised name): the most similar factories of that country, by
+        trigram similarity through the GIN index (`%` filters, `<->` ranks)."""
+        if not queries:
+            return []
+        rows = await self.session.execute(
+            text(
+                """
+                SELECT r.i, f.id
+                FROM unnest(CAST(:names AS text[]), CAST(:countries AS text[]))
+                     WITH ORDINALITY AS r(q, c, i)
+                CROSS JOIN LATERAL (
+                    SELECT id FROM factories
+                    WHERE country = r.c AND merged_into_id IS NULL AND norm_name % r.q
+                    ORDER BY norm_name <-> r.q
+                    LIMIT :k
+                ) f
+                """
+            ),
+            {
+                "names": [q for _, q in queries],
+                "countries": [c for c, _ in queries],
+                "k": per_record,
+            },
+        )
+        found: list[list[uuid.UUID]] = [[] for _ in queries]
+        for i, factory_id in rows:
+            found[int(i) - 1].append(factory_id)
+        return found
+
+    async def by_identifiers(
+        self, os_ids: Sequence[str], registrations: Sequence[tuple[str, str]]
+    ) -> list[Factory]:
+        conditions = []
+        if os_ids:
+            conditions.append(Factory.os_id.in_(os_ids))
+        if registrations:
+            conditions.append(
+                tuple_(Factory.country, Factory.registration_number).in_(list(registrations))
+            )
+        if not conditions:
+            return []
+        query = select(Factory).where(or_(*conditions), Factory.merged_into_id.is_(None))
+        return list((await self.session.execute(query)).scalars())
+
+    async def upsert_link(
+        self,
+        buyer_id: uuid.UUID,
+        buyer_ref: str,
+        factory_id: uuid.UUID,
+        outcome: MatchOutcome,
+        confidence: float,
+        record_hash: str,
+    ) -> None:
+        stmt = insert(SupplierLink).values(
+            id=uuid.uuid4(),
+            buyer_org_id=buyer_id,
+            buyer_ref=buyer_ref,
+            factory_id=factory_id,
+            outcome=outcome.name,
+            confidence=confidence,
+            record_hash=record_hash,
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["buyer_org_id", "buyer_ref"],
+                set_={
+                    "factory_id": stmt.excluded.factory_id,
+                    "outcome": stmt.excluded.outcome,
+                    "confidence": stmt.excluded.confidence,
+                    "record_hash": stmt.excluded.record_hash,
+                    "updated_at": func.now(),
+                },
+            )
+        )
+
+    async def drop_link(self, buyer_id: uuid.UUID, buyer_ref: str) -> None:
+        await self.session.execute(
+            delete(SupplierLink).where(
+                SupplierLink.buyer_org_id == buyer_id, SupplierLink.buyer_ref == buyer_ref
+            )
+        )
+
+    async def pending(self, buyer_id: uuid.UUID, buyer_ref: str) -> PendingMatch | None:
+        return await self.session.get(PendingMatch, (buyer_id, buyer_ref))
+
+    async def set_pending(
+        self,
+        buyer_id: uuid.UUID,
+        buyer_ref: str,
+        record: dict[str, Any],
+        candidates: list[dict[str, Any]],
+    ) -> None:
+        stmt = insert(PendingMatch).values(
+            buyer_org_id=buyer_id, buyer_ref=buyer_ref, record=record, candidates=candidates
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["buyer_org_id", "buyer_ref"],
+                set_={"record": stmt.excluded.record, "candidates": stmt.excluded.candidates},
+            )
+        )
+
+    async def clear_pending(self, buyer_id: uuid.UUID, buyer_ref: str) -> None:
+        await self.session.execute(
+            delete(PendingMatch).where(
+                PendingMatch.buyer_org_id == buyer_id, PendingMatch.buyer_ref == buyer_ref
+            )
+        )
