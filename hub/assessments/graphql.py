@@ -11,6 +11,7 @@ from hub.assessments import models
 from hub.assessments.reports import FactoryRef, VisibleAssessment
 from hub.assessments.service import (
     Answer,
+    AssessmentRequests,
     AssessmentService,
     CatalogueService,
     NewAssessment,
@@ -285,3 +286,92 @@ async def _authored(info: Info, assessment: models.Assessment) -> AssessmentType
     ref = FactoryRef(assessment.factory_id, owner)
     scopes = info.context.authz.report_scopes(ref.id, owner, assessment.assessor_org_id)
     return AssessmentType.from_item(VisibleAssessment(assessment, ref, scopes))
+
+
+strawberry.enum(models.RequestStatus, name="AssessmentRequestStatus")
+
+
+@strawberry.type(name="AssessmentRequest")
+class AssessmentRequestType:
+    id: strawberry.ID
+    status: models.RequestStatus
+    reused: bool = strawberry.field(description="Served by an assessment that already existed.")
+    requested_by: int = strawberry.field(description="Buyers pooled in this request.")
+    cost_share: float = strawberry.field(description="Each pooled buyer's share: 1/n.")
+    factory_id: strawberry.Private[object]
+    assessment_id: strawberry.Private[object]
+
+    @classmethod
+    def from_model(
+        cls, request: models.AssessmentRequest, pooled: int, reused: bool
+    ) -> AssessmentRequestType:
+        return cls(
+            id=strawberry.ID(str(request.id)),
+            status=request.status,
+            reused=reused,
+            requested_by=pooled,
+            cost_share=0.0 if reused else round(1 / max(pooled, 1), 4),
+            factory_id=request.factory_id,
+            assessment_id=request.assessment_id,
+        )
+
+    @strawberry.field
+    async def factory(
+        self, info: Info
+    ) -> Annotated[FactoryType, strawberry.lazy("hub.directory.graphql")]:
+        from hub.directory.graphql import FactoryType
+
+        found = await info.context.loaders.factory.load(self.factory_id)  # type: ignore[arg-type]
+        if found is None:
+            raise NotFound("the factory of this request no longer exists")
+        return FactoryType.from_model(found)
+
+    @strawberry.field(description="The assessment, where your consent lets you see it.")
+    async def assessment(self, info: Info) -> AssessmentType | None:
+        if self.assessment_id is None:
+            return None
+        try:
+            item = await reports(info).by_id(self.assessment_id)  # type: ignore[arg-type]
+        except NotFound:
+            return None  # it exists; the factory's consent decides whether you see it
+        return AssessmentType.from_item(item)
+
+
+@strawberry.type
+class SharingStats:
+    factories: int
+    assessments: int
+    supplier_links: int
+    links_served_by_existing_assessments: int
+    audits_avoided: int
+
+
+@strawberry.type
+class SharingQuery:
+    @strawberry.field(description="How much auditing sharing has saved.")
+    async def sharing_stats(self, info: Info) -> SharingStats:
+        ctx = info.context
+        async with ctx.db.session() as session:
+            stats = await AssessmentRequests(
+                session, ctx.settings.assessment_validity_days
+            ).sharing_stats()
+        return SharingStats(**stats)
+
+
+@strawberry.type
+class SharingMutation:
+    @strawberry.mutation(
+        description="BUYER: an assessment of this factory: a recent one is reused, else you "
+        "join (or open) the pooled request."
+    )
+    async def request_assessment(
+        self, info: Info, factory_id: strawberry.ID
+    ) -> AssessmentRequestType:
+        ctx = info.context
+        if not ctx.authz.may("request", "assessment"):
+            raise Forbidden("only buyers request assessments")
+        async with ctx.db.session() as session:
+            pooled = await AssessmentRequests(
+                session, ctx.settings.assessment_validity_days
+            ).request(ctx.principal.org_id, parse_id(factory_id, "factoryId"))
+        return AssessmentRequestType.from_model(pooled.request, pooled.requested_by, pooled.reused)

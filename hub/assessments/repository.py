@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,14 +16,27 @@ from hub.assessments.catalogue import CatalogueQuestion
 from hub.assessments.models import (
     Assessment,
     AssessmentAnswer,
+    AssessmentRequest,
+    AssessmentRequestBuyer,
     AssessmentStatus,
     Cluster,
     ImprovementAction,
     Question,
     QuestionLegalReference,
+    RequestStatus,
 )
 from hub.db.paging import Page, keyset_page
 from hub.directory.models import Factory
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    question_code: str
+    cluster: Cluster
+    question: str
+    compliant: bool
+    legal_reference: str | None
+    comment: str | None
 
 
 class AssessmentRepository:
@@ -221,12 +235,96 @@ class AssessmentRepository:
             found.setdefault(action.assessment_id, []).append(action)
         return found
 
+    # --- pooled requests ----------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class FindingRow:
-    question_code: str
-    cluster: Cluster
-    question: str
-    compliant: bool
-    legal_reference: str | None
-    comment: str | None
+    async def recent_published(self, factory_id: uuid.UUID, since: dt.date) -> Assessment | None:
+        found = await self.latest_published([factory_id])
+        latest = found.get(factory_id)
+        return latest if latest is not None and latest.assessed_at >= since else None
+
+    async def open_request(self, factory_id: uuid.UUID) -> AssessmentRequest | None:
+        query = (
+            select(AssessmentRequest)
+            .where(
+                AssessmentRequest.factory_id == factory_id,
+                AssessmentRequest.status == RequestStatus.OPEN,
+            )
+            .with_for_update()
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def add_request(self, request: AssessmentRequest) -> None:
+        self.session.add(request)
+        await self.session.flush()
+
+    async def join_request(self, request_id: uuid.UUID, buyer_id: uuid.UUID, reused: bool) -> None:
+        await self.session.execute(
+            insert(AssessmentRequestBuyer)
+            .values(request_id=request_id, buyer_org_id=buyer_id, reused=reused)
+            .on_conflict_do_nothing()
+        )
+
+    async def pooled(self, request_id: uuid.UUID) -> int:
+        query = select(func.count()).where(AssessmentRequestBuyer.request_id == request_id)
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def requests_for_buyer(
+        self, buyer_id: uuid.UUID, factory_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[AssessmentRequest, int, bool]]:
+        """The latest request per factory this buyer is in: pool size, and whether the buyer
+        was served by an assessment that already existed."""
+        pool = (
+            select(AssessmentRequestBuyer.request_id, func.count().label("n"))
+            .group_by(AssessmentRequestBuyer.request_id)
+            .subquery()
+        )
+        query = (
+            select(AssessmentRequest, pool.c.n, AssessmentRequestBuyer.reused)
+            .join(AssessmentRequestBuyer, AssessmentRequestBuyer.request_id == AssessmentRequest.id)
+            .join(pool, pool.c.request_id == AssessmentRequest.id)
+            .where(
+                AssessmentRequestBuyer.buyer_org_id == buyer_id,
+                AssessmentRequest.factory_id.in_(factory_ids),
+            )
+            .order_by(AssessmentRequest.factory_id, AssessmentRequest.created_at.desc())
+            .ext(distinct_on(AssessmentRequest.factory_id))
+        )
+        rows = await self.session.execute(query)
+        return {req.factory_id: (req, int(n), bool(reused)) for req, n, reused in rows}
+
+    async def fulfil_requests(self, factory_id: uuid.UUID, assessment_id: uuid.UUID) -> int:
+        result = await self.session.execute(
+            update(AssessmentRequest)
+            .where(
+                AssessmentRequest.factory_id == factory_id,
+                AssessmentRequest.status == RequestStatus.OPEN,
+            )
+            .values(
+                status=RequestStatus.FULFILLED.name,
+                assessment_id=assessment_id,
+                fulfilled_at=func.now(),
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]  # a CursorResult
+
+    async def sharing_counts(self, valid_since: dt.date) -> dict[str, int]:
+        row = (
+            await self.session.execute(
+                text(
+                    """
+                    SELECT
+                      (SELECT count(*) FROM factories WHERE merged_into_id IS NULL) AS factories,
+                      (SELECT count(*) FROM assessments WHERE status = 'PUBLISHED') AS assessments,
+                      (SELECT count(*) FROM supplier_links) AS links,
+                      (SELECT count(*) FROM supplier_links l WHERE EXISTS (
+                          SELECT 1 FROM assessments a WHERE a.factory_id = l.factory_id
+                          AND a.status = 'PUBLISHED' AND a.assessed_at >= :since)) AS served,
+                      (SELECT count(*) FROM assessment_request_buyers) AS needed,
+                      (SELECT count(DISTINCT b.request_id) FROM assessment_request_buyers b
+                          WHERE NOT b.reused) AS commissioned
+                    """
+                ),
+                {"since": valid_since},
+            )
+        ).one()
+        return dict(row._mapping)

@@ -7,10 +7,11 @@ import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import rfc8785
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.assessments.catalogue import load_catalogue
@@ -18,10 +19,12 @@ from hub.assessments.models import (
     ActionStatus,
     Assessment,
     AssessmentAnswer,
+    AssessmentRequest,
     AssessmentStatus,
     Cluster,
     ImprovementAction,
     Question,
+    RequestStatus,
 )
 from hub.assessments.repository import AssessmentRepository
 from hub.db.paging import Page, check_first
@@ -162,6 +165,8 @@ class AssessmentService:
             assessment.status = AssessmentStatus.PUBLISHED
             assessment.published_at = datetime.now(UTC)
             await self.repo.session.flush()
+            # every buyer pooled in an open request for this factory is served now
+            await self.repo.fulfil_requests(assessment.factory_id, assessment.id)
         return assessment
 
     async def _owned(self, assessor_org_id: uuid.UUID, assessment_id: uuid.UUID) -> Assessment:
@@ -232,3 +237,60 @@ class AssessmentReader:
     ) -> Page[Assessment]:
         check_first(first, page_max)
         return await self.repo.page_published(factory_id, first, after)
+
+
+@dataclass(frozen=True)
+class PooledRequest:
+    request: AssessmentRequest
+    reused: bool
+    assessment: Assessment | None
+    requested_by: int
+
+
+class AssessmentRequests:
+    """One assessment per factory, shared: reuse a recent one, or pool the buyers who need one."""
+
+    def __init__(self, session: AsyncSession, validity_days: int) -> None:
+        self.repo = AssessmentRepository(session)
+        self.directory = DirectoryRepository(session)
+        self.validity = timedelta(days=validity_days)
+
+    async def request(self, buyer_id: uuid.UUID, factory_id: uuid.UUID) -> PooledRequest:
+        factory = await self.directory.factory(factory_id)
+        if factory is None or factory.merged_into_id is not None:
+            raise NotFound(f"no factory {factory_id}", argument="factoryId")
+        since = datetime.now(UTC).date() - self.validity
+        recent = await self.repo.recent_published(factory.id, since)
+        if recent is not None:
+            request = AssessmentRequest(
+                factory_id=factory.id,
+                status=RequestStatus.FULFILLED,
+                assessment_id=recent.id,
+                fulfilled_at=datetime.now(UTC),
+            )
+            await self.repo.add_request(request)
+            await self.repo.join_request(request.id, buyer_id, reused=True)
+            return PooledRequest(request, True, recent, await self.repo.pooled(request.id))
+        request_row = await self.repo.open_request(factory.id)
+        if request_row is None:
+            request_row = AssessmentRequest(factory_id=factory.id, status=RequestStatus.OPEN)
+            try:
+                async with self.repo.session.begin_nested():
+                    await self.repo.add_request(request_row)
+            except IntegrityError:
+                raise Conflict(
+                    "another buyer opened this request at the same moment; ask again"
+                ) from None
+        await self.repo.join_request(request_row.id, buyer_id, reused=False)
+        return PooledRequest(request_row, False, None, await self.repo.pooled(request_row.id))
+
+    async def sharing_stats(self) -> dict[str, int]:
+        counts = await self.repo.sharing_counts(datetime.now(UTC).date() - self.validity)
+        return {
+            "factories": counts["factories"],
+            "assessments": counts["assessments"],
+            "supplier_links": counts["links"],
+            "links_served_by_existing_assessments": counts["served"],
+            # without sharing, every buyer that needed one would have commissioned its own
+            "audits_avoided": counts["needed"] - counts["commissioned"],
+        }

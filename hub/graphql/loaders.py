@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from hub.assessments.models import Assessment, Cluster, ImprovementAction
+from hub.assessments.models import Assessment, AssessmentRequest, Cluster, ImprovementAction
 from hub.assessments.repository import AssessmentRepository, FindingRow
 from hub.consent.models import Consent
 from hub.consent.repository import ConsentRepository
@@ -58,6 +58,19 @@ async def _consents_of_buyer(
     return found
 
 
+async def _requests_of_buyer(
+    s: AsyncSession, keys: list[tuple[uuid.UUID, uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], tuple[AssessmentRequest, int, bool]]:
+    found: dict[tuple[uuid.UUID, uuid.UUID], tuple[AssessmentRequest, int, bool]] = {}
+    for buyer in {b for b, _ in keys}:
+        factories = [f for b, f in keys if b == buyer]
+        for factory_id, pair in (
+            await AssessmentRepository(s).requests_for_buyer(buyer, factories)
+        ).items():
+            found[(buyer, factory_id)] = pair
+    return found
+
+
 class Loaders:
     def __init__(self, scope: SessionScope) -> None:
         self.organization: DataLoader[uuid.UUID, Organization | None] = mapping_loader(scope, _orgs)
@@ -84,3 +97,7 @@ class Loaders:
         self.consent: DataLoader[tuple[uuid.UUID, uuid.UUID], Consent | None] = mapping_loader(
             scope, _consents_of_buyer
         )
+        # key: (buyer id, factory id) -> (the buyer's latest request there, buyers pooled)
+        self.assessment_request: DataLoader[
+            tuple[uuid.UUID, uuid.UUID], tuple[AssessmentRequest, int, bool] | None
+        ] = mapping_loader(scope, _requests_of_buyer)

@@ -19,7 +19,12 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from hub.assessments.graphql import AssessmentsMutation, AssessmentsQuery
+from hub.assessments.graphql import (
+    AssessmentsMutation,
+    AssessmentsQuery,
+    SharingMutation,
+    SharingQuery,
+)
 from hub.config import Settings
 from hub.consent.graphql import ConsentMutation, ConsentQuery
 from hub.directory.graphql import DirectoryQuery
@@ -32,13 +37,21 @@ from hub.matching.graphql import SupplierMutation, SupplierQuery
 
 @strawberry.type
 class Query(
-    DirectoryQuery, SupplierQuery, AssessmentsQuery, ConsentQuery, DisclosureQuery, LedgerQuery
+    DirectoryQuery,
+    SupplierQuery,
+    AssessmentsQuery,
+    SharingQuery,
+    ConsentQuery,
+    DisclosureQuery,
+    LedgerQuery,
 ):
     pass
 
 
 @strawberry.type
-class Mutation(SupplierMutation, ConsentMutation, AssessmentsMutation, LedgerMutation):
+class Mutation(
+    SupplierMutation, ConsentMutation, AssessmentsMutation, SharingMutation, LedgerMutation
+):
     pass
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,17 +48,23 @@ class Failure:
         return f"FAIL {self.rule}{where}: {self.detail}"
 
 
-@dataclass
+@dataclass(slots=True)
+class Grant:
+    """One GRANTED event: in force from `start` until `end` (the time of the event that
+    superseded, revoked or expired it) and its own expiry. Times are POSIX seconds."""
+
+    key: str
+    start: float
+    scopes: frozenset[str]
+    expires: float | None
+    end: float = math.inf
+
+
+@dataclass(slots=True)
 class Pair:
     state: str = "NONE"
     consent: str | None = None
-    grant_seq: int | None = None
-    grant_scopes: frozenset[str] = frozenset()
-    grant_expires: datetime | None = None
-    # (seq, at) of every event of the pair, in order: when did each grant stop being in force
-    history: list[tuple[int, datetime, str]] = field(default_factory=list)
-    # grant index -> (scopes, expiry)
-    terms: dict[int, tuple[frozenset[str], datetime | None]] = field(default_factory=dict)
+    grant: Grant | None = None
 
 
 class CompactRange:
@@ -123,9 +130,11 @@ def verify(lines: Iterable[str], verifier: Verifier) -> Report:
     report = Report()
     checkpoints: dict[int, bytes] = {}
     compact = CompactRange()
-    seen_ids: set[bytes] = set()
-    pairs: dict[tuple[str, str], Pair] = {}
-    grants: dict[int, tuple[str, str]] = {}  # grant seq -> pair
+    # memory grows with events and pairs, so keep them small: ids as ints, pairs keyed by one
+    # string, one Grant object per GRANTED event
+    seen_ids: set[int] = set()
+    pairs: dict[str, Pair] = {}
+    grants: dict[int, Grant] = {}
     digests_at: list[tuple[int, int, int, int, str]] = []  # seq, from, to, count, digest
     last_time: datetime | None = None
     rows_hash = hashlib.sha256()
@@ -171,7 +180,7 @@ def verify(lines: Iterable[str], verifier: Verifier) -> Report:
             if row_id <= last_row_id:
                 report.fail("format", n, "disclosure rows are not in id order")
             last_row_id = row_id
-            _disclosure(record, report, pairs, grants)
+            _disclosure(record, report, grants)
             # digests, in ledger order, must cover the rows without gaps
             while digest_cursor < len(digests_at) and row_id > digests_at[digest_cursor][2]:
                 _close_digest(digests_at[digest_cursor], rows_hash, rows_in_digest, report)
@@ -218,9 +227,9 @@ def _event(
     obj: dict[str, Any],
     report: Report,
     compact: CompactRange,
-    seen_ids: set[bytes],
-    pairs: dict[tuple[str, str], Pair],
-    grants: dict[int, tuple[str, str]],
+    seen_ids: set[int],
+    pairs: dict[str, Pair],
+    grants: dict[int, Grant],
     digests_at: list[tuple[int, int, int, int, str]],
     last_time: datetime | None,
 ) -> datetime | None:
@@ -241,7 +250,10 @@ def _event(
         report.fail("leaf-hash", index, "the stored leaf hash is not the hash of the leaf")
     if seq != index or obj.get("seq") != index:
         report.fail("index-gap", index, f"expected index {index}, the event says {seq}")
-    key = bytes.fromhex(event_id.replace("-", "")) if isinstance(event_id, str) else b""
+    try:
+        key = int(str(event_id).replace("-", ""), 16)
+    except ValueError:
+        key = -1
     if key in seen_ids:
         report.fail("event-id-unique", index, f"event id {event_id} occurs twice")
     seen_ids.add(key)
@@ -270,22 +282,29 @@ def _event(
     return last_time
 
 
+_SCOPES: dict[frozenset[str], frozenset[str]] = {}
+
+
 def _transition(
     event: dict[str, Any],
     index: int,
     report: Report,
-    pairs: dict[tuple[str, str], Pair],
-    grants: dict[int, tuple[str, str]],
+    pairs: dict[str, Pair],
+    grants: dict[int, Grant],
 ) -> None:
     kind = event.get("type")
-    key = (str(event.get("factory")), str(event.get("buyer")))
-    pair = pairs.setdefault(key, Pair())
+    key = f"{event.get('factory')}/{event.get('buyer')}"
+    pair = pairs.get(key)
+    if pair is None:
+        pair = pairs[key] = Pair()
     at = _time(event.get("at"))
     assert at is not None
+    now = at.timestamp()
     if pair.consent is not None and event.get("consent") != pair.consent:
         report.fail("state-machine", index, "a second consent id for one factory and buyer")
     pair.consent = event.get("consent")
-    expired = pair.grant_expires is not None and pair.grant_expires <= at
+    grant = pair.grant
+    expired = grant is not None and grant.expires is not None and grant.expires <= now
     allowed = {
         "REQUESTED": pair.state != "GRANTED" or expired,
         "GRANTED": pair.state != "DECLINED",
@@ -298,44 +317,36 @@ def _transition(
         return
     if not allowed[kind]:
         report.fail("state-machine", index, f"{kind} cannot follow {pair.state}")
-    pair.history.append((index, at, kind))
-    pair.state = kind
+    pair.state = str(kind)
+    if kind in ENDS_A_GRANT and grant is not None:
+        grant.end = min(grant.end, now)
+        pair.grant = None
     if kind == "GRANTED":
-        pair.grant_seq = index
-        pair.grant_scopes = frozenset(event.get("scopes") or ())
-        pair.grant_expires = _time(event.get("expiresAt"))
-        pair.terms[index] = (pair.grant_scopes, pair.grant_expires)
-        grants[index] = key
-    elif kind in ("REVOKED", "EXPIRED"):
-        pair.grant_seq, pair.grant_scopes, pair.grant_expires = None, frozenset(), None
+        scopes = frozenset(event.get("scopes") or ())
+        expires = _time(event.get("expiresAt"))
+        made = Grant(
+            key, now, _SCOPES.setdefault(scopes, scopes), expires.timestamp() if expires else None
+        )
+        grants[index] = pair.grant = made
 
 
-def _disclosure(
-    record: list[Any],
-    report: Report,
-    pairs: dict[tuple[str, str], Pair],
-    grants: dict[int, tuple[str, str]],
-) -> None:
+def _disclosure(record: list[Any], report: Report, grants: dict[int, Grant]) -> None:
     row_id, at_text, _, buyer, factory, _, scope, cited = record
     at = _time(at_text)
-    key = grants.get(int(cited))
-    if key is None or key != (factory, buyer) or at is None:
+    grant = grants.get(int(cited))
+    if grant is None or grant.key != f"{factory}/{buyer}" or at is None:
         report.fail(
             "disclosure-grant",
             row_id,
             f"cites ledger index {cited}, which is no grant to this buyer",
         )
         return
-    pair = pairs[key]
-    granted = next(h for h in pair.history if h[0] == int(cited))
-    later = [h for h in pair.history if h[0] > int(cited) and h[2] in ENDS_A_GRANT]
-    if at < granted[1] or (later and later[0][1] <= at):
+    now = at.timestamp()
+    if now < grant.start or grant.end <= now:
         report.fail(
             "disclosure-grant", row_id, f"the grant at {cited} was not in force at {at_text}"
         )
-        return
-    scopes, expires = pair.terms[int(cited)]
-    if scope not in scopes or (expires is not None and expires <= at):
+    elif scope not in grant.scopes or (grant.expires is not None and grant.expires <= now):
         report.fail(
             "disclosure-grant", row_id, f"{scope} was not granted, or had expired, at {at_text}"
         )

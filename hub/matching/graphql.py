@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from hub.assessments.graphql import AssessmentRequestType
 from hub.consent.graphql import ConsentType
 from hub.consent.models import ConsentStatus
 from hub.directory.graphql import FactoryType
@@ -30,6 +31,15 @@ class Supplier:
             buyer_ref=link.buyer_ref,
             buyer_id=link.buyer_org_id,
         )
+
+    @strawberry.field(description="Your latest assessment request for this factory, if any.")
+    async def assessment_request(self, info: Info) -> AssessmentRequestType | None:
+        key = (self.buyer_id, self.factory.ref.id)
+        found = await info.context.loaders.assessment_request.load(key)  # type: ignore[arg-type]
+        if found is None:
+            return None
+        request, pooled, reused = found
+        return AssessmentRequestType.from_model(request, pooled, reused)
 
     @strawberry.field(description="The consent between this buyer and the factory, if any.")
     async def consent(self, info: Info) -> ConsentType | None:
