@@ -7,13 +7,14 @@ import asyncio
 import json
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, NoReturn, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config import ConfigError, Settings, export_database_url
 from hub.db.engine import build_engine, build_sessionmaker, resolve_database_url
+from hub.directory.repository import DirectoryRepository
 from hub.errors import HubError
 
 T = TypeVar("T")
@@ -142,7 +143,7 @@ def cmd_ledger_export(args: argparse.Namespace) -> None:
 
     counts = in_transaction(settings, work)
     print(
-        f"\rexported {counts['events']} events, {counts['checkpoints']} checkpoints and "
+        f"{_line_start(sys.stderr.isatty())}exported {counts['events']} events, {counts['checkpoints']} checkpoints and "
         f"{counts['disclosures']} disclosures to {args.out}",
         file=sys.stderr,
     )
@@ -205,6 +206,166 @@ def cmd_ledger_verify_receipt(args: argparse.Namespace) -> None:
         f"OK: event {seq} ({event.get('type')} of consent {event.get('consent')} at "
         f"{event.get('at')}) is in the signed log of {size} events"
     )
+
+
+CSV_ALIASES = {
+    "buyerref": "buyer_ref",
+    "buyer_ref": "buyer_ref",
+    "name": "name",
+    "address": "address",
+    "country": "country",
+    "osid": "os_id",
+    "os_id": "os_id",
+    "registrationnumber": "registration_number",
+    "registration_number": "registration_number",
+}
+
+
+def _csv_records(path: str, needs_ref: bool, errors: list[str]) -> Iterator[tuple[int, Any]]:
+    """(line number, SupplierRecord) for each good row; bad rows go to `errors` by line."""
+    import csv
+
+    from hub.matching.service import SupplierRecord, clean_record
+
+    try:
+        handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}")
+    with handle:
+        reader = csv.DictReader(handle)
+        columns = {
+            c: CSV_ALIASES.get(c.strip().lower().replace(" ", "")) for c in reader.fieldnames or []
+        }
+        wanted = {"name", "country"} | ({"buyer_ref"} if needs_ref else set())
+        if missing := wanted - set(columns.values()):
+            fail(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        for row in reader:
+            line = reader.line_num
+            values = {columns[k]: (v or "") for k, v in row.items() if columns.get(k)}
+            if None in row:
+                errors.append(f"line {line}: more fields than columns")
+                continue
+            raw = SupplierRecord(
+                buyer_ref=values.get("buyer_ref") or (f"line-{line}" if not needs_ref else ""),
+                name=values.get("name", ""),
+                country=values.get("country", ""),
+                address=values.get("address") or None,
+                os_id=values.get("os_id") or None,
+                registration_number=values.get("registration_number") or None,
+            )
+            try:
+                yield line, clean_record(raw, f"line {line}")
+            except HubError as exc:
+                errors.append(str(exc))
+
+
+def _batches(items: Iterator[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
+    batch: list[tuple[int, Any]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def cmd_suppliers_import(args: argparse.Namespace) -> None:
+    from hub.matching.models import MatchOutcome
+    from hub.matching.repository import SupplierRepository
+    from hub.matching.service import MatchingService
+
+    buyer = parse_uuid(args.buyer, "--buyer")
+    settings = database_settings()
+    errors: list[str] = []
+    totals = {o: 0 for o in MatchOutcome}
+    seen: set[str] = set()
+    progress = _progress("records")
+
+    async def run() -> list[str]:
+        engine = build_engine(settings)
+        sessions = build_sessionmaker(engine)
+        try:
+            async with sessions() as session:
+                org = await DirectoryRepository(session).organization(buyer)
+                if org is None or org.role.value != "BUYER":
+                    fail(f"--buyer: no buyer organisation {buyer}")
+            done = 0
+            for batch in _batches(_csv_records(args.file, True, errors), 500):
+                records = []
+                for line, record in batch:
+                    if record.buyer_ref in seen:
+                        errors.append(
+                            f"line {line}: buyerRef {record.buyer_ref!r} repeats an earlier line"
+                        )
+                        continue
+                    seen.add(record.buyer_ref)
+                    records.append(record)
+                # one transaction per batch: a batch is saved whole or not at all
+                async with sessions() as session, session.begin():
+                    result = await MatchingService(session, settings).upload(
+                        buyer, records, complete=False
+                    )
+                for r in result.records:
+                    totals[r.outcome] += 1
+                done += len(records)
+                if progress:
+                    progress(done)
+            async with sessions() as session:
+                return sorted(set(await SupplierRepository(session).links_of(buyer)) - seen)
+        finally:
+            await engine.dispose()
+
+    disappeared = asyncio.run(run())
+    print(
+        f"{_line_start(progress)}{sum(totals.values())} records: "
+        f"{totals[MatchOutcome.MATCHED]} matched, "
+        f"{totals[MatchOutcome.CREATED]} created, {totals[MatchOutcome.NEEDS_REVIEW]} need review; "
+        f"{len(errors)} rows refused; {len(disappeared)} earlier references not in this file"
+    )
+    for error in errors:
+        print(f"  {error}", file=sys.stderr)
+    for ref in disappeared[:50]:
+        print(f"  not in this file (kept): {ref}", file=sys.stderr)
+
+
+def cmd_factories_import(args: argparse.Namespace) -> None:
+    from hub.matching.service import DirectoryImport, DirectoryImporter
+
+    settings = database_settings()
+    errors: list[str] = []
+    outcome = DirectoryImport()
+    progress = _progress("rows")
+
+    async def run() -> None:
+        engine = build_engine(settings)
+        sessions = build_sessionmaker(engine)
+        done = 0
+        try:
+            for batch in _batches(_csv_records(args.file, False, errors), 500):
+                async with sessions() as session, session.begin():
+                    await DirectoryImporter(session, settings).add([r for _, r in batch], outcome)
+                done += len(batch)
+                if progress:
+                    progress(done)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print(
+        f"{_line_start(progress)}{outcome.created} factories added, "
+        f"{outcome.existing} already in the directory, "
+        f"{len(outcome.review)} close to an existing one (not added), {len(errors)} rows refused"
+    )
+    for name, why in outcome.review:
+        print(f"  review: {name}: {why}", file=sys.stderr)
+    for error in errors:
+        print(f"  {error}", file=sys.stderr)
+
+
+def _line_start(progress: object) -> str:
+    """Back to the start of the line the progress counter wrote on, when there was one."""
+    return "\r" if progress else ""
 
 
 def _progress(unit: str) -> Callable[[int], None] | None:
@@ -272,6 +433,25 @@ def build_parser() -> argparse.ArgumentParser:
     receipt.add_argument("file")
     receipt.add_argument("--public-key", required=True, help="verifier key, or a file")
     receipt.set_defaults(func=cmd_ledger_verify_receipt)
+
+    suppliers = sub.add_parser("suppliers", help="buyers' supplier lists").add_subparsers(
+        dest="suppliers_command", required=True
+    )
+    suppliers_import = suppliers.add_parser("import", help="match a buyer's supplier list (CSV)")
+    suppliers_import.add_argument("--buyer", required=True, help="the buyer organisation's id")
+    suppliers_import.add_argument(
+        "file", help="CSV: buyerRef,name,address,country,osId,registrationNumber"
+    )
+    suppliers_import.set_defaults(func=cmd_suppliers_import)
+
+    factories = sub.add_parser("factories", help="the factory directory").add_subparsers(
+        dest="factories_command", required=True
+    )
+    factories_import = factories.add_parser("import", help="add factories from a CSV, deduplicated")
+    factories_import.add_argument(
+        "file", help="CSV: name,address,country,os_id,registration_number"
+    )
+    factories_import.set_defaults(func=cmd_factories_import)
 
     client = sub.add_parser("client", help="OAuth clients").add_subparsers(
         dest="client_command", required=True
