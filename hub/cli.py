@@ -143,8 +143,8 @@ def cmd_ledger_export(args: argparse.Namespace) -> None:
 
     counts = in_transaction(settings, work)
     print(
-        f"{_line_start(sys.stderr.isatty())}exported {counts['events']} events, {counts['checkpoints']} checkpoints and "
-        f"{counts['disclosures']} disclosures to {args.out}",
+        f"{_line_start(sys.stderr.isatty())}exported {counts['events']} events, "
+        f"{counts['checkpoints']} checkpoints and {counts['disclosures']} disclosures to {args.out}",
         file=sys.stderr,
     )
 
