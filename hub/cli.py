@@ -144,7 +144,8 @@ def cmd_ledger_export(args: argparse.Namespace) -> None:
     counts = in_transaction(settings, work)
     print(
         f"{_line_start(sys.stderr.isatty())}exported {counts['events']} events, "
-        f"{counts['checkpoints']} checkpoints and {counts['disclosures']} disclosures to {args.out}",
+        f"{counts['checkpoints']} checkpoints and {counts['disclosures']} disclosures "
+        f"to {args.out}",
         file=sys.stderr,
     )
 
