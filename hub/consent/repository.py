@@ -114,3 +114,12 @@ class ConsentRepository:
     async def by_ids(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Consent]:
         query = select(Consent).where(Consent.id.in_(ids))
         return {c.id: c for c in (await self.session.execute(query)).scalars()}
+
+    async def of_factory_for_update(self, factory_id: uuid.UUID) -> list[Consent]:
+        query = (
+            select(Consent)
+            .where(Consent.factory_id == factory_id)
+            .order_by(Consent.id)
+            .with_for_update()
+        )
+        return list((await self.session.execute(query)).scalars())

@@ -194,6 +194,31 @@ class ConsentService:
             after=after,
         )
 
+    # --- merges -----------------------------------------------------------------------------
+
+    async def carry_over(self, consent: Consent, merged: Factory, survivor: Factory) -> None:
+        """A factory record merged into another: its live consent moves, in the ledger too.
+        A grant in force is revoked on the old record and granted on the survivor, a pending
+        request is declined there and made here; ended consents stay as history."""
+        reason = f"factory record merged into {survivor.hub_id}"
+        now = datetime.now(UTC)
+        buyer = consent.buyer_org_id
+        if await self.consents.for_update(survivor.id, buyer) is not None:
+            raise Conflict(
+                f"both records hold a consent with buyer {buyer}; settle one before merging"
+            )
+        if is_in_force(consent, now):
+            scopes, expires = tuple(consent.scopes), consent.expires_at
+            await self._record(consent, merged, buyer, EventType.REVOKED, (), None, reason)
+            await self._record(None, survivor, buyer, EventType.GRANTED, scopes, expires, reason)
+        elif consent.status is ConsentStatus.REQUESTED:
+            scopes = tuple(consent.scopes)
+            await self._record(consent, merged, buyer, EventType.DECLINED, (), None, reason)
+            await self._record(None, survivor, buyer, EventType.REQUESTED, scopes, None, reason)
+
+    async def of_factory(self, factory_id: uuid.UUID) -> list[Consent]:
+        return await self.consents.of_factory_for_update(factory_id)
+
     # --- sweeper ----------------------------------------------------------------------------
 
     async def expire_due(self, system_actor: uuid.UUID, limit: int = 500) -> int:

@@ -136,6 +136,11 @@ class DirectoryService:
             factory = await self.repo.factory(uuid.UUID(ref))
         except ValueError:
             factory = await self.repo.factory_by_hub_id(ref.strip().upper())
+        # a merged record answers as the one it was merged into
+        for _ in range(8):
+            if factory is None or factory.merged_into_id is None:
+                break
+            factory = await self.repo.factory(factory.merged_into_id)
         if factory is None:
             raise NotFound(f"no factory {ref!r}")
         return factory

@@ -13,6 +13,7 @@ from hub.errors import Forbidden
 from hub.graphql.context import Info
 from hub.graphql.ids import parse_id
 from hub.graphql.pagination import Connection
+from hub.matching.merge import FactoryMerger
 from hub.matching.models import MatchOutcome, SupplierLink
 from hub.matching.service import MatchingService, RecordResult, SupplierRecord, SupplierService
 
@@ -178,6 +179,20 @@ class SupplierMutation:
             records=[SupplierRecordResult.from_result(r) for r in result.records],
             disappeared=result.disappeared,
         )
+
+    @strawberry.mutation(
+        description="ADMIN: merge a duplicate factory record into another; links, assessments "
+        "and consents follow, and the merged id keeps resolving to the survivor."
+    )
+    async def merge_factories(
+        self, info: Info, survivor_id: strawberry.ID, merged_id: strawberry.ID
+    ) -> FactoryType:
+        ctx = info.context
+        async with ctx.db.session() as session:
+            survivor = await FactoryMerger(session, ctx.authz).merge(
+                parse_id(survivor_id, "survivorId"), parse_id(merged_id, "mergedId")
+            )
+        return FactoryType.from_model(survivor)
 
     @strawberry.mutation(
         description="BUYER: settle a record: this factory (factoryId), or a new one (createNew). "

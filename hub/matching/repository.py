@@ -211,3 +211,18 @@ class SupplierRepository:
                 PendingMatch.buyer_org_id == buyer_id, PendingMatch.buyer_ref == buyer_ref
             )
         )
+
+    async def move_factory(self, merged_id: uuid.UUID, survivor_id: uuid.UUID) -> None:
+        """Everything that points at the merged record points at the survivor instead."""
+        params = {"old": merged_id, "new": survivor_id}
+        for statement in (
+            "UPDATE supplier_links SET factory_id = :new WHERE factory_id = :old",
+            "UPDATE assessments SET factory_id = :new WHERE factory_id = :old",
+            "UPDATE assessment_requests SET factory_id = :new WHERE factory_id = :old",
+            # a decision the buyer already made about the survivor stands
+            "DELETE FROM match_decisions d WHERE d.factory_id = :old AND EXISTS ("
+            " SELECT 1 FROM match_decisions s WHERE s.factory_id = :new"
+            " AND s.buyer_org_id = d.buyer_org_id AND s.buyer_ref = d.buyer_ref)",
+            "UPDATE match_decisions SET factory_id = :new WHERE factory_id = :old",
+        ):
+            await self.session.execute(text(statement), params)
