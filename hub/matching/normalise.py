@@ -26,6 +26,7 @@ LEGAL_PHRASES = [
     "cong ty tnhh",
     "cong ty co phan",
     "cong ty",
+    "l l c",
     "s a r l",
     "s a",
     "s r l",

@@ -18,7 +18,7 @@ from hub.matching.normalise import numbers
 NAME_WEIGHT = 0.7
 ADDRESS_WEIGHT = 0.3
 # an identifier match is trusted unless the names are this far apart
-IDENTIFIER_NAME_FLOOR = 0.5
+IDENTIFIER_NAME_FLOOR = 0.8
 
 
 @dataclass(frozen=True)
@@ -39,16 +39,57 @@ class Score:
     reasons: tuple[str, ...]
 
 
+def _aligned(a: list[str], b: list[str]) -> float:
+    """Each word of `a` against its closest word in `b`, weighted by length."""
+    if not a or not b:
+        return 0.0
+    total = sum(len(w) for w in a)
+    return sum(len(w) * max(fuzz.ratio(w, v) for v in b) for w in a) / (100.0 * total)
+
+
 def name_similarity(a: str, b: str) -> float:
-    # token_sort_ratio: word order does not matter, but extra words do (token_set_ratio would
-    # call "x garment" and "x garment factory 2" identical)
-    return fuzz.token_sort_ratio(a, b) / 100.0
+    # Word order must not matter, nor may a typo (which can reorder sorted tokens), but extra
+    # words must count: the better of token_sort_ratio and a word-by-word alignment taken in
+    # both directions (an extra word lowers one direction).
+    left, right = a.split(), b.split()
+    aligned = min(_aligned(left, right), _aligned(right, left))
+    return max(fuzz.token_sort_ratio(a, b) / 100.0, aligned)
+
+
+# Words every address has; two addresses are told apart by their numbers and place names.
+ADDRESS_GENERIC = frozenset(
+    "road street lane avenue highway national number jalan duong rue route district province "
+    "city block building floor industrial zone park estate export processing special economic "
+    "area village commune ward town".split()
+)
 
 
 def address_similarity(a: str, b: str) -> float | None:
-    if not a or not b:
+    left = [w for w in a.split() if w not in ADDRESS_GENERIC]
+    right = [w for w in b.split() if w not in ADDRESS_GENERIC]
+    if not left or not right:
         return None
-    return fuzz.token_set_ratio(a, b) / 100.0
+    mine, theirs = numbers(" ".join(left)), numbers(" ".join(right))
+    if mine and theirs and not mine & theirs:
+        return 0.0  # other street numbers: another place, however alike the words
+    return fuzz.token_set_ratio(" ".join(left), " ".join(right)) / 100.0
+
+
+# Trade words a buyer's list adds or drops freely; their absence says little.
+GENERIC_WORDS = frozenset(
+    "garment apparel textile fashion knit knitwear factory industries industrial group "
+    "international manufacturing manufacturer export mill mills clothing wear company and "
+    "the of trading".split()
+)
+
+
+def unmatched_words(a: str, b: str) -> set[str]:
+    """Words of either name with no close counterpart (ratio >= 80) in the other: a typo has
+    one, a site or sub-brand word ("washing", "siem reap") has none."""
+    left, right = a.split(), b.split()
+    lonely = {w for w in left if not any(fuzz.ratio(w, v) >= 80 for v in right)}
+    lonely |= {w for w in right if not any(fuzz.ratio(w, v) >= 80 for v in left)}
+    return lonely
 
 
 def score(record: Side, factory: Side) -> Score:
@@ -66,19 +107,27 @@ def score(record: Side, factory: Side) -> Score:
     total = name if address is None else NAME_WEIGHT * name + ADDRESS_WEIGHT * address
     if address is None:
         reasons.append("no address to compare")
+    elif address < 0.6:
+        # the same name at a clearly different address is another site of the group
+        total = min(total, 0.7)
+        reasons.append("different addresses")
     if numbers(record.name) != numbers(factory.name):
         total = min(total, 0.6)
         reasons.append("the names carry different numbers")
-    mine_words, their_words = set(record.name.split()), set(factory.name.split())
-    if (mine_words - their_words or their_words - mine_words) and (
-        address is None or address < 0.8
-    ):
-        # a word one name has and the other lacks, with no address to vouch: a sister site?
+    lonely = unmatched_words(record.name, factory.name)
+    if lonely - GENERIC_WORDS:
+        # a distinctive word one name has and the other lacks entirely ("washing", a place):
+        # another unit of the group, not a spelling of this one
+        total = min(total, 0.7)
+        reasons.append("the names differ by a distinctive word")
+    elif lonely and (address is None or address < 0.9):
         total = min(total, 0.85)
-        reasons.append("the names differ by whole words")
+        reasons.append("the names differ by a trade word")
     if record.os_id and factory.os_id and record.os_id != factory.os_id:
-        total = min(total, 0.8)
-        reasons.append("different OS IDs")
+        agreeing = name >= 0.95 and address is not None and address >= 0.9
+        if not agreeing:
+            total = min(total, 0.8)
+        reasons.append("different OS IDs" + ("; name and address agree" if agreeing else ""))
     return Score(
         round(total, 4),
         round(name, 4),

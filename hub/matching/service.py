@@ -36,6 +36,8 @@ from hub.matching.repository import SupplierRepository
 from hub.matching.score import Score, Side, score
 
 MAX_RECORDS = 5_000
+# when the two best candidates are this close and both above the high threshold, ask
+AMBIGUITY_MARGIN = 0.05
 LIMITS = {"buyer_ref": 200, "name": 300, "address": 500, "os_id": 64, "registration_number": 64}
 
 
@@ -234,7 +236,19 @@ class MatchingService:
             key=lambda pair: -pair[1].total,
         )
         best = ranked[0] if ranked else None
-        if best is not None and (best[1].identifier or best[1].total >= self.high):
+        runner_up = ranked[1][1].total if len(ranked) > 1 else 0.0
+        # two directory records fit about equally well: a person must say which one
+        ambiguous = (
+            best is not None
+            and not best[1].identifier
+            and runner_up >= self.high
+            and best[1].total - runner_up < AMBIGUITY_MARGIN
+        )
+        if (
+            best is not None
+            and not ambiguous
+            and (best[1].identifier or best[1].total >= self.high)
+        ):
             await self._link(buyer_id, r, best[0], MatchOutcome.MATCHED, best[1].total)
             return RecordResult(
                 r.buyer_ref, MatchOutcome.MATCHED, best[0], best[1].total, best[1], ranked[:3]

@@ -56,6 +56,7 @@ def test_sisters_stay_apart() -> None:
     main = side("Mekong Knitwear", "National Road 4, Kandal")
     assert score(side("Mekong Knitwear Factory 2", "National Road 4, Kandal"), main).total < 0.75
     assert score(side("Mekong Knitwear Siem Reap", "Road 6, Siem Reap"), main).total < 0.75
+    assert score(side("Mekong Knitwear Washing", "National Road 4, Kandal"), main).total < 0.75
     assert score(side("Mekong Knitwear", "Road 6, Siem Reap"), main).total < 0.9
     assert score(side("Mekong Knitwear", "National Road 4", country="VN"), main).total == 0.0
 
@@ -67,6 +68,9 @@ def test_identifiers_decide_unless_the_name_contradicts() -> None:
     agree = score(side("Dhaka Denim Limited", None, "BD", os_id="BD123"), directory)
     assert agree.identifier == "os_id"
     assert agree.total == 1.0
-    clash = score(side("Dhaka Denim", "Ashulia, Savar", "BD", os_id="BD999"), directory)
+    clash = score(side("Dhaka Denim", None, "BD", os_id="BD999"), directory)
     assert clash.total <= 0.8
     assert "different OS IDs" in clash.reasons
+    # a mistyped identifier does not outweigh a name and an address that both agree
+    typo_id = score(side("Dhaka Denim", "Ashulia, Savar", "BD", os_id="BD999"), directory)
+    assert typo_id.total == 1.0
