@@ -17,7 +17,6 @@ recall of the links made, F1, the review rate, and false merges of hard negative
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 import asyncio
 import os
 import random
@@ -25,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
