@@ -58,7 +58,38 @@ def name_similarity(a: str, b: str) -> float:
 
 # Words every address has; two addresses are told apart by their numbers and place names.
 ADDRESS_GENERIC = frozenset(
-    ["road", "street", "lane", "avenue", "highway", "national", "number", "jalan", "duong", "rue", "route", "district", "province", "city", "block", "building", "floor", "industrial", "zone", "park", "estate", "export", "processing", "special", "economic", "area", "village", "commune", "ward", "town"]
+    [
+        "road",
+        "street",
+        "lane",
+        "avenue",
+        "highway",
+        "national",
+        "number",
+        "jalan",
+        "duong",
+        "rue",
+        "route",
+        "district",
+        "province",
+        "city",
+        "block",
+        "building",
+        "floor",
+        "industrial",
+        "zone",
+        "park",
+        "estate",
+        "export",
+        "processing",
+        "special",
+        "economic",
+        "area",
+        "village",
+        "commune",
+        "ward",
+        "town",
+    ]
 )
 
 
@@ -75,7 +106,31 @@ def address_similarity(a: str, b: str) -> float | None:
 
 # Trade words a buyer's list adds or drops freely; their absence says little.
 GENERIC_WORDS = frozenset(
-    ["garment", "apparel", "textile", "fashion", "knit", "knitwear", "factory", "industries", "industrial", "group", "international", "manufacturing", "manufacturer", "export", "mill", "mills", "clothing", "wear", "company", "and", "the", "of", "trading"]
+    [
+        "garment",
+        "apparel",
+        "textile",
+        "fashion",
+        "knit",
+        "knitwear",
+        "factory",
+        "industries",
+        "industrial",
+        "group",
+        "international",
+        "manufacturing",
+        "manufacturer",
+        "export",
+        "mill",
+        "mills",
+        "clothing",
+        "wear",
+        "company",
+        "and",
+        "the",
+        "of",
+        "trading",
+    ]
 )
 
 

@@ -43,6 +43,10 @@ async def directory(session: AsyncSession) -> dict[str, Factory]:
         "mekong2": await service.create_factory(
             NewFactory("Mekong Knitwear Factory 2", "KH", "Road 6, Siem Reap")
         ),
+        # the same name in another town: a record without an address cannot tell these apart
+        "mekong_kampot": await service.create_factory(
+            NewFactory("Mekong Knitwear", "KH", "Road 9, Kampot")
+        ),
         "dhaka": await service.create_factory(
             NewFactory(
                 "Dhaka Denim Ltd", "BD", "Ashulia, Savar, Dhaka", registration_number="C-45213"
@@ -75,7 +79,7 @@ def by_ref(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
 LIST = [
     rec("S-1", "ANGKOR GARMENTS COMPANY LIMITED", "kh", "St 598, Phnom Penh"),
     rec("S-2", "Totally Unknown Weaving", "KH", "Road 1, Kampot"),
-    rec("S-3", "Mekong Knitwear", "KH", "Siem Reap"),  # same name, other site: grey zone
+    rec("S-3", "Mekong Knitwear", "KH"),  # two directory records fit: a person decides
     rec("S-4", "DD", "BD", None, registrationNumber="C-45213"),  # identifier, contradicting name
     rec("S-5", "Dhaka Denim Limited", "BD", None, registrationNumber="C-45213"),
     rec("S-6", "Mekong Knitwear Factory 2", "KH", "Road 6, Siem Reap"),
@@ -95,7 +99,9 @@ async def test_outcomes(
     assert r["S-2"]["outcome"] == "CREATED"
     assert r["S-3"]["outcome"] == "NEEDS_REVIEW"
     assert r["S-3"]["factory"] is None
-    assert str(directory["mekong"].id) in {c["id"] for c in r["S-3"]["candidates"]}
+    assert {str(directory["mekong"].id), str(directory["mekong_kampot"].id)} <= {
+        c["id"] for c in r["S-3"]["candidates"]
+    }
     assert r["S-4"]["outcome"] != "MATCHED" or r["S-4"]["factory"]["id"] != str(
         directory["dhaka"].id
     )
@@ -139,7 +145,7 @@ async def test_decisions_are_remembered(
         http, RESOLVE, {"ref": "S-3", "f": str(directory["mekong"].id)}, actor=actors[Role.BUYER]
     )
     assert chosen["data"]["resolveSupplierMatch"]["outcome"] == "MATCHED"
-    changed = [{**LIST[2], "address": "Siem Reap town"}]  # changed record: matched again
+    changed = [{**LIST[2], "address": "Siem Reap town"}]  # a changed record is matched again
     again = by_ref(await upload(http, actors, changed))
     assert again["S-3"]["outcome"] == "MATCHED"
     assert again["S-3"]["components"]["note"] == "you confirmed this match"
