@@ -17,7 +17,7 @@ from hub.assessments.service import (
     NewAssessment,
     PlannedAction,
 )
-from hub.directory.graphql import reports
+from hub.directory.graphql import load_factory, reports
 from hub.directory.models import Role
 from hub.errors import BadUserInput, Forbidden, NotFound
 from hub.graphql.context import Info
@@ -107,12 +107,7 @@ class AssessmentType:
     async def factory(
         self, info: Info
     ) -> Annotated[FactoryType, strawberry.lazy("hub.directory.graphql")]:
-        from hub.directory.graphql import FactoryType
-
-        found = await info.context.loaders.factory.load(self.item.factory.id)
-        if found is None:
-            raise NotFound("the factory of this assessment no longer exists")
-        return FactoryType.from_model(found)
+        return await load_factory(info, self.item.factory.id, "assessment")
 
     @strawberry.field(description="Compliance per cluster. Needs SUMMARY.")
     async def summary(self, info: Info) -> list[ClusterSummary]:
@@ -319,12 +314,7 @@ class AssessmentRequestType:
     async def factory(
         self, info: Info
     ) -> Annotated[FactoryType, strawberry.lazy("hub.directory.graphql")]:
-        from hub.directory.graphql import FactoryType
-
-        found = await info.context.loaders.factory.load(self.factory_id)  # type: ignore[arg-type]
-        if found is None:
-            raise NotFound("the factory of this request no longer exists")
-        return FactoryType.from_model(found)
+        return await load_factory(info, self.factory_id, "request")
 
     @strawberry.field(description="The assessment, where your consent lets you see it.")
     async def assessment(self, info: Info) -> AssessmentType | None:

@@ -9,8 +9,7 @@ import strawberry
 
 from hub.consent import models
 from hub.consent.service import ConsentService
-from hub.directory.graphql import OrganizationType
-from hub.errors import NotFound
+from hub.directory.graphql import OrganizationType, load_factory, load_organization
 from hub.graphql.context import Info
 from hub.graphql.ids import parse_id
 from hub.graphql.pagination import Connection
@@ -67,19 +66,11 @@ class ConsentType:
     async def factory(
         self, info: Info
     ) -> Annotated[FactoryType, strawberry.lazy("hub.directory.graphql")]:
-        from hub.directory.graphql import FactoryType
-
-        found = await info.context.loaders.factory.load(self.factory_id)  # type: ignore[arg-type]
-        if found is None:
-            raise NotFound("the factory of this consent no longer exists")
-        return FactoryType.from_model(found)
+        return await load_factory(info, self.factory_id, "consent")
 
     @strawberry.field
     async def buyer(self, info: Info) -> OrganizationType:
-        found = await info.context.loaders.organization.load(self.buyer_id)  # type: ignore[arg-type]
-        if found is None:
-            raise NotFound("the buyer of this consent no longer exists")
-        return OrganizationType.from_model(found)
+        return await load_organization(info, self.buyer_id, "consent")
 
 
 @strawberry.input

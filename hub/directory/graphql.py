@@ -116,6 +116,21 @@ class FactoryType:
         )
 
 
+async def load_factory(info: Info, factory_id: object, of: str) -> FactoryType:
+    """The factory another object refers to, through the request's loader."""
+    found = await info.context.loaders.factory.load(factory_id)  # type: ignore[arg-type]
+    if found is None:
+        raise NotFound(f"the factory of this {of} no longer exists")
+    return FactoryType.from_model(found)
+
+
+async def load_organization(info: Info, org_id: object, of: str) -> OrganizationType:
+    found = await info.context.loaders.organization.load(org_id)  # type: ignore[arg-type]
+    if found is None:
+        raise NotFound(f"the organisation of this {of} no longer exists")
+    return OrganizationType.from_model(found)
+
+
 @strawberry.input
 class FactoryFilter:
     country: str | None = None

@@ -7,10 +7,9 @@ from datetime import datetime
 import strawberry
 
 from hub.consent.models import ConsentScope
-from hub.directory.graphql import FactoryType, OrganizationType
+from hub.directory.graphql import FactoryType, OrganizationType, load_factory, load_organization
 from hub.disclosures.models import Disclosure
 from hub.disclosures.service import DisclosureService
-from hub.errors import NotFound
 from hub.graphql.context import Info
 from hub.graphql.ids import parse_id
 from hub.graphql.pagination import Connection
@@ -40,17 +39,11 @@ class DisclosureType:
 
     @strawberry.field
     async def factory(self, info: Info) -> FactoryType:
-        found = await info.context.loaders.factory.load(self.factory_id)  # type: ignore[arg-type]
-        if found is None:
-            raise NotFound("the factory of this disclosure no longer exists")
-        return FactoryType.from_model(found)
+        return await load_factory(info, self.factory_id, "disclosure")
 
     @strawberry.field
     async def buyer(self, info: Info) -> OrganizationType:
-        found = await info.context.loaders.organization.load(self.buyer_id)  # type: ignore[arg-type]
-        if found is None:
-            raise NotFound("the buyer of this disclosure no longer exists")
-        return OrganizationType.from_model(found)
+        return await load_organization(info, self.buyer_id, "disclosure")
 
 
 @strawberry.input

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Identity, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db.base import Base
+from hub.ledger import digests
 
 
 class Disclosure(Base):
@@ -27,3 +28,16 @@ class Disclosure(Base):
     scope: Mapped[str] = mapped_column(Text)
     # the ledger index of the grant that covered this disclosure
     consent_ledger_seq: Mapped[int] = mapped_column(BigInteger)
+
+    def digest_record(self) -> list[object]:
+        """This row as the ledger's disclosure digests commit to it (hub.ledger.digests)."""
+        return digests.record(
+            self.id,
+            self.at,
+            self.request_id,
+            self.buyer_org_id,
+            self.factory_id,
+            self.assessment_id,
+            self.scope,
+            self.consent_ledger_seq,
+        )

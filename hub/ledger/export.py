@@ -20,7 +20,6 @@ from typing import IO
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.disclosures.repository import DisclosureRepository
-from hub.ledger import digests
 from hub.ledger.repository import LedgerRepository
 
 FORMAT = "compliance-hub-ledger-export/v1"
@@ -61,16 +60,7 @@ async def export(
     disclosures = 0
     async for batch in DisclosureRepository(session).stream():
         for r in batch:
-            record = digests.record(
-                r.id,
-                r.at,
-                r.request_id,
-                r.buyer_org_id,
-                r.factory_id,
-                r.assessment_id,
-                r.scope,
-                r.consent_ledger_seq,
-            )
+            record = r.digest_record()
             line({"kind": "disclosure", "record": record})
         disclosures += len(batch)
     return {"events": events, "checkpoints": len(checkpoints), "disclosures": disclosures}

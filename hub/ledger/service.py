@@ -181,19 +181,7 @@ class LedgerService:
         rows = await log.after(last_to, MAX_DIGEST_ROWS)
         if not rows:
             return None
-        records = [
-            digests.record(
-                r.id,
-                r.at,
-                r.request_id,
-                r.buyer_org_id,
-                r.factory_id,
-                r.assessment_id,
-                r.scope,
-                r.consent_ledger_seq,
-            )
-            for r in rows
-        ]
+        records = [r.digest_record() for r in rows]
         made = NewDigest(last_to, rows[-1].id, len(rows), digests.digest(records))
         await self.repo.append_batch([made])
         return made

@@ -147,24 +147,25 @@ class SupplierRepository:
         query = select(Factory).where(or_(*conditions), Factory.merged_into_id.is_(None))
         return list((await self.session.execute(query)).scalars())
 
-    async def upsert_link(
-        self,
-        buyer_id: uuid.UUID,
-        buyer_ref: str,
-        factory_id: uuid.UUID,
-        outcome: MatchOutcome,
-        confidence: float,
-        record_hash: str,
+    async def upsert_links(
+        self, rows: Sequence[tuple[uuid.UUID, str, uuid.UUID, MatchOutcome, float, str]]
     ) -> None:
-        stmt = insert(SupplierLink).values(
-            id=uuid.uuid4(),
-            buyer_org_id=buyer_id,
-            buyer_ref=buyer_ref,
-            factory_id=factory_id,
-            outcome=outcome.name,
-            confidence=confidence,
-            record_hash=record_hash,
-        )
+        """Many links in one statement (a later row for the same reference wins), and their
+        references taken off the review list."""
+        latest = {(b, ref): row for row in rows for b, ref in [row[:2]]}
+        values = [
+            {
+                "id": uuid.uuid4(),
+                "buyer_org_id": buyer,
+                "buyer_ref": ref,
+                "factory_id": factory,
+                "outcome": outcome.name,
+                "confidence": confidence,
+                "record_hash": record_hash,
+            }
+            for buyer, ref, factory, outcome, confidence, record_hash in latest.values()
+        ]
+        stmt = insert(SupplierLink).values(values)
         await self.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["buyer_org_id", "buyer_ref"],
@@ -177,6 +178,13 @@ class SupplierRepository:
                 },
             )
         )
+        for buyer in {b for b, _ in latest}:
+            refs = [ref for b, ref in latest if b == buyer]
+            await self.session.execute(
+                delete(PendingMatch).where(
+                    PendingMatch.buyer_org_id == buyer, PendingMatch.buyer_ref.in_(refs)
+                )
+            )
 
     async def drop_link(self, buyer_id: uuid.UUID, buyer_ref: str) -> None:
         await self.session.execute(
@@ -202,13 +210,6 @@ class SupplierRepository:
             stmt.on_conflict_do_update(
                 index_elements=["buyer_org_id", "buyer_ref"],
                 set_={"record": stmt.excluded.record, "candidates": stmt.excluded.candidates},
-            )
-        )
-
-    async def clear_pending(self, buyer_id: uuid.UUID, buyer_ref: str) -> None:
-        await self.session.execute(
-            delete(PendingMatch).where(
-                PendingMatch.buyer_org_id == buyer_id, PendingMatch.buyer_ref == buyer_ref
             )
         )
 

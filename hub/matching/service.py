@@ -124,6 +124,7 @@ class MatchingService:
         self.factories = DirectoryService(session)
         self.high = settings.match_high
         self.low = settings.match_low
+        self._pending_links: list[tuple[uuid.UUID, str, uuid.UUID, MatchOutcome, float, str]] = []
 
     async def upload(
         self, buyer_id: uuid.UUID, raw: Sequence[SupplierRecord], *, complete: bool = True
@@ -152,26 +153,37 @@ class MatchingService:
 
         results: list[RecordResult | None] = [None] * len(records)
         todo: list[int] = []
+        unchanged: dict[int, SupplierLink] = {}
         for i, r in enumerate(records):
             link = links.get(r.buyer_ref)
             if link is not None and link.record_hash == r.fingerprint():
-                results[i] = await self._unchanged(link)
+                unchanged[i] = link
             else:
                 todo.append(i)
+        linked = {
+            f.id: f
+            for f in await self.directory.factories_by_ids(
+                [k.factory_id for k in unchanged.values()]
+            )
+        }
+        for i, link in unchanged.items():
+            results[i] = RecordResult(
+                link.buyer_ref,
+                link.outcome,
+                linked.get(link.factory_id),
+                link.confidence,
+                None,
+                note="unchanged",
+            )
 
         pool = await self._candidate_pool([records[i] for i in todo], set(confirmed.values()))
         made_here: list[Factory] = []
         for k, i in enumerate(todo):
             r = records[i]
             results[i] = await self._match(buyer_id, r, pool[k], confirmed, rejected, made_here)
+        await self._write_links()
         disappeared = sorted(set(links) - set(seen)) if complete else []
         return UploadResult([r for r in results if r is not None], disappeared)
-
-    async def _unchanged(self, link: SupplierLink) -> RecordResult:
-        factory = await self.directory.factory(link.factory_id)
-        return RecordResult(
-            link.buyer_ref, link.outcome, factory, link.confidence, None, note="unchanged"
-        )
 
     async def _candidate_pool(
         self, records: list[SupplierRecord], extra: set[uuid.UUID]
@@ -316,10 +328,17 @@ class MatchingService:
         outcome: MatchOutcome,
         confidence: float,
     ) -> None:
-        await self.repo.upsert_link(
-            buyer_id, r.buyer_ref, factory.id, outcome, confidence, r.fingerprint()
+        # written in batches by _write_links: a statement per record would dominate big lists
+        self._pending_links.append(
+            (buyer_id, r.buyer_ref, factory.id, outcome, confidence, r.fingerprint())
         )
-        await self.repo.clear_pending(buyer_id, r.buyer_ref)
+        if len(self._pending_links) >= 1000:
+            await self._write_links()
+
+    async def _write_links(self) -> None:
+        rows, self._pending_links = self._pending_links, []
+        if rows:
+            await self.repo.upsert_links(rows)
 
     async def resolve(
         self, buyer_id: uuid.UUID, buyer_ref: str, factory_id: uuid.UUID | None, create_new: bool
@@ -347,6 +366,7 @@ class MatchingService:
                 if other != factory.id:
                     await self.repo.remember(buyer_id, buyer_ref, other, Decision.REJECTED)
             await self._link(buyer_id, record, factory, MatchOutcome.MATCHED, 1.0)
+            await self._write_links()
             return RecordResult(
                 buyer_ref, MatchOutcome.MATCHED, factory, 1.0, None, note="you confirmed this match"
             )
@@ -354,6 +374,7 @@ class MatchingService:
             await self.repo.remember(buyer_id, buyer_ref, other, Decision.REJECTED)
         factory = await self._create(record)
         await self._link(buyer_id, record, factory, MatchOutcome.CREATED, 0.0)
+        await self._write_links()
         return RecordResult(
             buyer_ref, MatchOutcome.CREATED, factory, 0.0, None, note="a new factory, as you asked"
         )
