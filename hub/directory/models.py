@@ -57,12 +57,14 @@ class Factory(Base, HasId, HasCreatedAt):
             postgresql_using="gin",
             postgresql_ops={"name": "gin_trgm_ops"},
         ),
-        # matching: candidates are found by trigram similarity on the normalised name
+        # matching: the nearest names of one country, by trigram distance, straight from the
+        # index (GiST orders by `<->`; btree_gist lets the country ride in the same index)
         Index(
-            "ix_factories_norm_name_trgm",
+            "ix_factories_country_norm_name_trgm",
+            "country",
             "norm_name",
-            postgresql_using="gin",
-            postgresql_ops={"norm_name": "gin_trgm_ops"},
+            postgresql_using="gist",
+            postgresql_ops={"norm_name": "gist_trgm_ops"},
         ),
         Index(
             "uq_factories_country_registration_number",

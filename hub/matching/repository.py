@@ -23,6 +23,9 @@ from hub.matching.models import (
 )
 
 
+CANDIDATE_SIMILARITY = 0.45
+
+
 class SupplierRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -103,8 +106,8 @@ class SupplierRepository:
     async def candidates(
         self, queries: Sequence[tuple[str, str]], per_record: int = 5
     ) -> list[list[uuid.UUID]]:
-        """For each (country, normalised name): the most similar factories of that country, by
-        trigram similarity through the GIN index (`%` filters, `<->` ranks)."""
+        """For each (country, normalised name): the nearest factories of that country by
+        trigram distance, read in order from the GiST index (a K-nearest-neighbour scan)."""
         if not queries:
             return []
         rows = await self.session.execute(
@@ -114,17 +117,20 @@ class SupplierRepository:
                 FROM unnest(CAST(:names AS text[]), CAST(:countries AS text[]))
                      WITH ORDINALITY AS r(q, c, i)
                 CROSS JOIN LATERAL (
-                    SELECT id FROM factories
-                    WHERE country = r.c AND merged_into_id IS NULL AND norm_name % r.q
+                    SELECT id, norm_name <-> r.q AS distance FROM factories
+                    WHERE country = r.c AND merged_into_id IS NULL
                     ORDER BY norm_name <-> r.q
                     LIMIT :k
                 ) f
+                WHERE f.distance <= :max_distance
                 """
             ),
             {
                 "names": [q for _, q in queries],
                 "countries": [c for c, _ in queries],
                 "k": per_record,
+                # names further apart than this cannot reach the grey zone (bench/ measures it)
+                "max_distance": 1 - CANDIDATE_SIMILARITY,
             },
         )
         found: list[list[uuid.UUID]] = [[] for _ in queries]
