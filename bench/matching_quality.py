@@ -439,7 +439,7 @@ async def speed(server: str, size: int, records: int) -> None:
         plan = await s.execute(
             text(
                 "EXPLAIN SELECT id FROM factories WHERE country = 'KH' AND merged_into_id IS NULL "
-                "ORDER BY norm_name <-> 'sunrise lotus garment' LIMIT 5"
+                "AND norm_name % 'sunrise lotus garment' ORDER BY norm_name <-> 'sunrise lotus garment' LIMIT 5"
             )
         )
         print("candidate query plan:\n  " + "\n  ".join(row[0] for row in plan))

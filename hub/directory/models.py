@@ -57,14 +57,13 @@ class Factory(Base, HasId, HasCreatedAt):
             postgresql_using="gin",
             postgresql_ops={"name": "gin_trgm_ops"},
         ),
-        # matching: the nearest names of one country, by trigram distance, straight from the
-        # index (GiST orders by `<->`; btree_gist lets the country ride in the same index)
+        # matching: exact normalised names first (most records), then trigram candidates
+        Index("ix_factories_country_norm_name", "country", "norm_name"),
         Index(
-            "ix_factories_country_norm_name_trgm",
-            "country",
+            "ix_factories_norm_name_trgm",
             "norm_name",
-            postgresql_using="gist",
-            postgresql_ops={"norm_name": "gist_trgm_ops"},
+            postgresql_using="gin",
+            postgresql_ops={"norm_name": "gin_trgm_ops"},
         ),
         Index(
             "uq_factories_country_registration_number",

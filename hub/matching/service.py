@@ -193,10 +193,17 @@ class MatchingService:
             sorted({r.os_id for r in records if r.os_id}),
             sorted({(r.country, r.registration_number) for r in records if r.registration_number}),
         )
-        similar: list[list[uuid.UUID]] = []
-        for start in range(0, len(records), 500):
-            chunk = records[start : start + 500]
-            similar += await self.repo.candidates([(r.country, r.side().name) for r in chunk])
+        # Most records carry a directory name exactly (once normalised): those rows are their
+        # candidates. Only the rest pay for a trigram search.
+        keys = [(r.country, r.side().name) for r in records]
+        exact = await self.repo.same_names(keys)
+        similar: list[list[uuid.UUID]] = [exact.get(key, []) for key in keys]
+        fuzzy = [i for i, ids in enumerate(similar) if not ids]
+        for start in range(0, len(fuzzy), 500):
+            chunk = fuzzy[start : start + 500]
+            found = await self.repo.candidates([keys[i] for i in chunk])
+            for i, ids in zip(chunk, found, strict=True):
+                similar[i] = ids
         wanted = {fid for ids in similar for fid in ids} | extra
         known = {f.id: f for f in await self.directory.factories_by_ids(list(wanted))}
         pool: list[list[Factory]] = []
