@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.paging import Page, keyset_page
@@ -31,22 +31,25 @@ class DisclosureRepository:
         buyer_id: uuid.UUID,
         items: Sequence[tuple[Disclosed, int]],
     ) -> None:
-        """One INSERT for the whole request."""
+        """One INSERT for the whole request: the rows travel as arrays, so the statement is the
+        same text every time (a multi-row VALUES list would be compiled anew per size)."""
         await self.session.execute(
-            insert(Disclosure).values(
-                [
-                    {
-                        "at": at,
-                        "request_id": request_id,
-                        "buyer_org_id": buyer_id,
-                        "factory_id": item.factory_id,
-                        "assessment_id": item.assessment_id,
-                        "scope": item.scope,
-                        "consent_ledger_seq": seq,
-                    }
-                    for item, seq in items
-                ]
-            )
+            text(
+                "INSERT INTO disclosures (at, request_id, buyer_org_id, factory_id, assessment_id,"
+                " scope, consent_ledger_seq)"
+                " SELECT :at, :request_id, :buyer, f, a, s, q"
+                " FROM unnest(CAST(:factories AS uuid[]), CAST(:assessments AS uuid[]),"
+                " CAST(:scopes AS text[]), CAST(:seqs AS bigint[])) AS t(f, a, s, q)"
+            ),
+            {
+                "at": at,
+                "request_id": request_id,
+                "buyer": buyer_id,
+                "factories": [item.factory_id for item, _ in items],
+                "assessments": [item.assessment_id for item, _ in items],
+                "scopes": [item.scope for item, _ in items],
+                "seqs": [seq for _, seq in items],
+            },
         )
 
     async def page(
