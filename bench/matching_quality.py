@@ -39,7 +39,8 @@ from hub.db.engine import build_engine, build_sessionmaker
 from hub.directory.models import Factory, Organization, Role
 from hub.matching.models import MatchOutcome
 from hub.matching.normalise import normalise_address, normalise_name
-from hub.matching.service import MatchingService, SupplierRecord
+from hub.matching.records import SupplierRecord
+from hub.matching.service import MatchingService
 from hub.ops.database import prepare_database
 
 DB = f"hub_bench_matching_{os.getpid()}"  # runs side by side do not collide

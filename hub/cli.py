@@ -226,7 +226,7 @@ def _csv_records(path: str, needs_ref: bool, errors: list[str]) -> Iterator[tupl
     """(line number, SupplierRecord) for each good row; bad rows go to `errors` by line."""
     import csv
 
-    from hub.matching.service import SupplierRecord, clean_record
+    from hub.matching.records import SupplierRecord, clean_record
 
     try:
         handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 (closed below)
@@ -331,7 +331,7 @@ def cmd_suppliers_import(args: argparse.Namespace) -> None:
 
 
 def cmd_factories_import(args: argparse.Namespace) -> None:
-    from hub.matching.service import DirectoryImport, DirectoryImporter
+    from hub.matching.importer import DirectoryImport, DirectoryImporter
 
     settings = database_settings()
     errors: list[str] = []

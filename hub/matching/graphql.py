@@ -15,7 +15,9 @@ from hub.graphql.ids import parse_id
 from hub.graphql.pagination import Connection
 from hub.matching.merge import FactoryMerger
 from hub.matching.models import MatchOutcome, SupplierLink
-from hub.matching.service import MatchingService, RecordResult, SupplierRecord, SupplierService
+from hub.matching.records import SupplierRecord
+from hub.matching.service import MatchingService, RecordResult
+from hub.matching.suppliers import SupplierService
 
 
 @strawberry.type

@@ -152,9 +152,11 @@ def score(record: Side, factory: Side) -> Score:
     for field in ("os_id", "registration_number"):
         mine, theirs = getattr(record, field), getattr(factory, field)
         if mine and theirs and mine == theirs:
-            if name >= IDENTIFIER_NAME_FLOOR:
+            if name >= IDENTIFIER_NAME_FLOOR and (address is None or address >= 0.6):
                 return Score(1.0, name, address, field, (f"same {field}",))
-            reasons.append(f"same {field} but a different name: identifier ignored")
+            # an identifier copied onto the wrong row is a common data error: the name and
+            # the address must not contradict it
+            reasons.append(f"same {field} but another name or address: identifier ignored")
     total = name if address is None else NAME_WEIGHT * name + ADDRESS_WEIGHT * address
     if address is None:
         reasons.append("no address to compare")

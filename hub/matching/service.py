@@ -13,84 +13,24 @@ reported, not dropped.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.authz.service import RequestAuthz
 from hub.config import Settings
-from hub.consent.models import ConsentStatus
-from hub.db.paging import Page, check_first
 from hub.directory.models import Factory
 from hub.directory.repository import DirectoryRepository
-from hub.directory.service import DirectoryService, NewFactory, normalise_country
-from hub.errors import BadUserInput, Forbidden, NotFound
+from hub.directory.service import DirectoryService, NewFactory
+from hub.errors import BadUserInput, NotFound
 from hub.matching.models import Decision, MatchOutcome, SupplierLink
-from hub.matching.normalise import normalise_address, normalise_name
+from hub.matching.records import MAX_RECORDS, SupplierRecord, clean_record, record_json
 from hub.matching.repository import SupplierRepository
 from hub.matching.score import Score, Side, score
 
-MAX_RECORDS = 5_000
 # when the two best candidates are this close and both above the high threshold, ask
 AMBIGUITY_MARGIN = 0.05
-LIMITS = {"buyer_ref": 200, "name": 300, "address": 500, "os_id": 64, "registration_number": 64}
-
-
-@dataclass(frozen=True)
-class SupplierRecord:
-    buyer_ref: str
-    name: str
-    country: str
-    address: str | None = None
-    os_id: str | None = None
-    registration_number: str | None = None
-
-    def fingerprint(self) -> str:
-        data = [self.name, self.country, self.address, self.os_id, self.registration_number]
-        return hashlib.sha256(json.dumps(data).encode()).hexdigest()
-
-    def side(self) -> Side:
-        return Side(
-            normalise_name(self.name),
-            normalise_address(self.address),
-            self.country,
-            self.os_id,
-            self.registration_number,
-        )
-
-
-def clean_record(raw: SupplierRecord, where: str) -> SupplierRecord:
-    """Trimmed and checked; BadUserInput naming the record and field otherwise."""
-    values: dict[str, str | None] = {}
-    for name, limit in LIMITS.items():
-        value = getattr(raw, name)
-        value = value.strip() if isinstance(value, str) else None
-        if value is not None and len(value) > limit:
-            raise BadUserInput(f"{where}: {name} is longer than {limit} characters")
-        values[name] = value or None
-    if not values["buyer_ref"]:
-        raise BadUserInput(f"{where}: buyerRef is missing")
-    if not values["name"]:
-        raise BadUserInput(f"{where}: name is missing")
-    if not raw.country or not raw.country.strip():
-        raise BadUserInput(f"{where}: country is missing")
-    try:
-        country = normalise_country(raw.country)
-    except BadUserInput as exc:
-        raise BadUserInput(f"{where}: {exc.message}") from None
-    return SupplierRecord(
-        buyer_ref=values["buyer_ref"] or "",
-        name=values["name"] or "",
-        country=country,
-        address=values["address"],
-        os_id=values["os_id"],
-        registration_number=values["registration_number"],
-    )
 
 
 def factory_side(f: Factory) -> Side:
@@ -176,7 +116,7 @@ class MatchingService:
                 note="unchanged",
             )
 
-        pool = await self._candidate_pool([records[i] for i in todo], set(confirmed.values()))
+        pool = await self.candidate_pool([records[i] for i in todo], set(confirmed.values()))
         made_here: list[Factory] = []
         for k, i in enumerate(todo):
             r = records[i]
@@ -185,7 +125,7 @@ class MatchingService:
         disappeared = sorted(set(links) - set(seen)) if complete else []
         return UploadResult([r for r in results if r is not None], disappeared)
 
-    async def _candidate_pool(
+    async def candidate_pool(
         self, records: list[SupplierRecord], extra: set[uuid.UUID]
     ) -> list[list[Factory]]:
         """Candidates for each record, in a few statements for the whole batch."""
@@ -278,7 +218,7 @@ class MatchingService:
             await self.repo.set_pending(
                 buyer_id,
                 r.buyer_ref,
-                _record_json(r),
+                record_json(r),
                 [{"factoryId": str(f.id), "score": s.total} for f, s in grey],
             )
             return RecordResult(
@@ -297,7 +237,7 @@ class MatchingService:
                     s,
                     note="made earlier in this upload",
                 )
-        factory = await self._create(r)
+        factory = await self.create_factory(r)
         made_here.append(factory)
         await self._link(buyer_id, r, factory, MatchOutcome.CREATED, best[1].total if best else 0.0)
         return RecordResult(
@@ -309,7 +249,7 @@ class MatchingService:
             ranked[:3],
         )
 
-    async def _create(self, r: SupplierRecord) -> Factory:
+    async def create_factory(self, r: SupplierRecord) -> Factory:
         # an identifier another factory already holds is this record's error, not a fact
         os_id = r.os_id
         if os_id and await self.repo.by_identifiers([os_id], []):
@@ -379,7 +319,7 @@ class MatchingService:
             )
         for other in offered:
             await self.repo.remember(buyer_id, buyer_ref, other, Decision.REJECTED)
-        factory = await self._create(record)
+        factory = await self.create_factory(record)
         await self._link(buyer_id, record, factory, MatchOutcome.CREATED, 0.0)
         await self._write_links()
         return RecordResult(
@@ -390,75 +330,3 @@ class MatchingService:
         factory = await self.directory.factory(link.factory_id)
         assert factory is not None
         return SupplierRecord(link.buyer_ref, factory.name, factory.country, factory.address)
-
-
-def _record_json(r: SupplierRecord) -> dict[str, Any]:
-    return {
-        "buyer_ref": r.buyer_ref,
-        "name": r.name,
-        "country": r.country,
-        "address": r.address,
-        "os_id": r.os_id,
-        "registration_number": r.registration_number,
-    }
-
-
-class SupplierService:
-    def __init__(self, session: AsyncSession, authz: RequestAuthz) -> None:
-        self.repo = SupplierRepository(session)
-        self.authz = authz
-
-    async def page(
-        self,
-        *,
-        country: str | None,
-        consent_status: ConsentStatus | None,
-        first: int,
-        after: str | None,
-        page_max: int,
-    ) -> Page[tuple[SupplierLink, Factory]]:
-        buyer = self.authz.principal.org_id
-        if not self.authz.may("list", "supplier", buyer):
-            raise Forbidden("suppliers are a buyer's list")
-        check_first(first, page_max)
-        return await self.repo.page(
-            buyer,
-            country=normalise_country(country) if country else None,
-            consent_status=consent_status,
-            first=first,
-            after=after,
-        )
-
-
-@dataclass
-class DirectoryImport:
-    created: int = 0
-    existing: int = 0
-    review: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
-
-
-class DirectoryImporter:
-    """`hub factories import`: add factories to the directory, deduplicating as uploads do.
-    A record that matches is skipped; one in the grey zone is reported for a person to decide,
-    not created."""
-
-    def __init__(self, session: AsyncSession, settings: Settings) -> None:
-        self.matching = MatchingService(session, settings)
-
-    async def add(self, records: Sequence[SupplierRecord], outcome: DirectoryImport) -> None:
-        pool = await self.matching._candidate_pool(list(records), set())
-        made: list[Factory] = []
-        for r, candidates in zip(records, pool, strict=True):
-            side = r.side()
-            ranked = sorted(
-                (score(side, factory_side(f)) for f in [*candidates, *made]),
-                key=lambda s: -s.total,
-            )
-            best = ranked[0] if ranked else None
-            if best is not None and (best.identifier or best.total >= self.matching.high):
-                outcome.existing += 1
-            elif best is not None and best.total >= self.matching.low:
-                outcome.review.append((r.name, f"close to an existing factory ({best.total:.2f})"))
-            else:
-                made.append(await self.matching._create(r))
-                outcome.created += 1

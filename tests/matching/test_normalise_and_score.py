@@ -71,6 +71,10 @@ def test_identifiers_decide_unless_the_name_contradicts() -> None:
     clash = score(side("Dhaka Denim", None, "BD", os_id="BD999"), directory)
     assert clash.total <= 0.8
     assert "different OS IDs" in clash.reasons
+    # an identifier copied onto the wrong row: the name agrees, the address does not
+    moved = score(side("Dhaka Denim", "Road 9, Gazipur", "BD", os_id="BD123"), directory)
+    assert moved.identifier is None
+    assert moved.total < 0.75
     # a mistyped identifier does not outweigh a name and an address that both agree
     typo_id = score(side("Dhaka Denim", "Ashulia, Savar", "BD", os_id="BD999"), directory)
     assert typo_id.total == 1.0
