@@ -27,9 +27,10 @@ import asyncpg
 import httpx
 import psutil
 from sqlalchemy import insert
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scratch import pct, scratch_database
 
 from hub.auth import keys as signing_keys
 from hub.auth.principal import Principal
@@ -37,20 +38,14 @@ from hub.auth.server import ClientRecord
 from hub.auth.tokens import HubTokenGenerator
 from hub.authz.projection import report_object
 from hub.authz.service import Authorizer
-from hub.config import Settings, to_async_url
+from hub.config import Settings
 from hub.consent.models import Consent, ConsentStatus
 from hub.db.engine import build_engine, build_sessionmaker
 from hub.directory.models import Factory, Organization, Role
 from hub.ledger.events import EventType, NewEvent
 from hub.ledger.repository import LedgerRepository
-from hub.ops.database import prepare_database
 
 DB = "hub_bench_authz"
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def seed(
@@ -143,7 +138,7 @@ async def in_process(settings: Settings, pairs: list[tuple[uuid.UUID, uuid.UUID]
     floor_us = (time.perf_counter() - t0) / m * 1e6
     await conn.close()
     print(
-        f"single check: {check_us:.1f} µs (Casbin over 100k links); SQL floor {floor_us:.1f} µs; hub/floor time {check_us / floor_us:.2f}"
+        f"single check: {check_us:.1f} µs (Casbin over {len(pairs):,} links); SQL floor {floor_us:.1f} µs; hub/floor time {check_us / floor_us:.2f}"
     )
 
     t0 = time.perf_counter()
@@ -273,7 +268,7 @@ async def through_server(
         f"SQL floor p50 {statistics.median(floor):.2f} ms, p99 {pct(floor, 0.99):.2f} ms"
     )
     print(
-        f"server memory (RSS) with 100k links: {rss:.0f} MB at ready, {rss_after:.0f} MB after the run"
+        f"server memory (RSS) with {len(pairs):,} links: {rss:.0f} MB at ready, {rss_after:.0f} MB after the run"
     )
 
 
@@ -284,23 +279,11 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    url = make_url(to_async_url(server)).set(database=DB).render_as_string(hide_password=False)
-    admin = await asyncpg.connect(server.replace("+asyncpg", ""))
-    await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{DB}"')
-    key_file = Path("/tmp") / f"{DB}-keys.json"
-    settings = Settings.from_env({"DATABASE_URL": url, "HUB_SIGNING_KEY_FILE": str(key_file)})
-    try:
-        await asyncio.to_thread(prepare_database, settings)
+    async with scratch_database(DB, keep=args.keep) as settings:
         owners, pairs = await seed(settings, args.buyers, args.factories)
         print(f"{len(pairs):,} grants ({args.buyers} buyers x {args.factories} factories)")
         await in_process(settings, pairs)
         await through_server(settings, owners, pairs, args.rounds)
-    finally:
-        if not args.keep:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-        await admin.close()
 
 
 if __name__ == "__main__":

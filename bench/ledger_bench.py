@@ -28,25 +28,20 @@ from pathlib import Path
 
 import asyncpg
 import psutil
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hub.config import Settings, to_async_url
+from scratch import pct, scratch_database
+
+from hub.config import Settings
 from hub.db.engine import build_engine, build_sessionmaker
 from hub.ledger import merkle
 from hub.ledger.events import EventType, NewEvent
 from hub.ledger.repository import LEDGER_LOCK_KEY, LedgerRepository
 from hub.ledger.service import LedgerService
 from hub.ledger.signing import LedgerKey
-from hub.ops.database import prepare_database
 
 DB = "hub_bench_ledger"
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def event() -> NewEvent:
@@ -201,23 +196,11 @@ async def main() -> None:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    url = make_url(to_async_url(server)).set(database=DB).render_as_string(hide_password=False)
-    admin = await asyncpg.connect(server.replace("+asyncpg", ""))
-    await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{DB}"')
-    tmp = Path(tempfile.mkdtemp())
-    settings = Settings.from_env({"DATABASE_URL": url, "HUB_DATA_DIR": str(tmp)})
-    try:
-        await asyncio.to_thread(prepare_database, settings)
+    async with scratch_database(DB, keep=args.keep) as settings:
         await appends(settings, args.writers, args.each)
         await bulk(settings, args.events)
         await tree_and_proofs(settings, args.events, args.samples)
         await asyncio.to_thread(export_and_verify, settings)
-    finally:
-        if not args.keep:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-        await admin.close()
 
 
 if __name__ == "__main__":

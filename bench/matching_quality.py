@@ -21,27 +21,25 @@ import asyncio
 import os
 import random
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 from sqlalchemy import insert, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hub.config import Settings, to_async_url
+from scratch import scratch_database
+
+from hub.config import Settings
 from hub.db.engine import build_engine, build_sessionmaker
 from hub.directory.models import Factory, Organization, Role
 from hub.matching.models import MatchOutcome
 from hub.matching.normalise import normalise_address, normalise_name
 from hub.matching.records import SupplierRecord
 from hub.matching.service import MatchingService
-from hub.ops.database import prepare_database
 
 DB = f"hub_bench_matching_{os.getpid()}"  # runs side by side do not collide
 COUNTRIES = {
@@ -292,21 +290,9 @@ async def load_directory(settings: Settings, directory: list[Truth]) -> None:
     await engine.dispose()
 
 
-async def fresh_database(server: str) -> Settings:
-    url = make_url(to_async_url(server)).set(database=DB).render_as_string(hide_password=False)
-    admin = await asyncpg.connect(server.replace("+asyncpg", ""))
-    await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{DB}"')
-    await admin.close()
-    settings = Settings.from_env({"DATABASE_URL": url, "HUB_DATA_DIR": tempfile.mkdtemp()})
-    await asyncio.to_thread(prepare_database, settings)
-    return settings
-
-
-async def quality(server: str, seed: int, size: int, records: int, explain: int = 0) -> None:
+async def quality(settings: Settings, seed: int, size: int, records: int, explain: int = 0) -> None:
     rng = random.Random(seed)
     directory, sisters = make_directory(rng, size)
-    settings = await fresh_database(server)
     await load_directory(settings, directory)
     known = {t.name: t for t in directory}
     directory_ids = {t.id for t in directory}
@@ -419,10 +405,9 @@ async def quality(server: str, seed: int, size: int, records: int, explain: int 
     print("  why records went to review: " + ", ".join(f"{k} ({n})" for k, n in why.most_common()))
 
 
-async def speed(server: str, size: int, records: int) -> None:
+async def speed(settings: Settings, size: int, records: int) -> None:
     rng = random.Random(99)
     directory, _ = make_directory(rng, size)
-    settings = await fresh_database(server)
     await load_directory(settings, directory)
     recs = [
         SupplierRecord(f"S{i}", r.name, r.country, r.address, r.os_id)
@@ -463,16 +448,11 @@ async def main() -> None:
     )
     parser.add_argument("--explain", type=int, default=0, help="print this many mistakes")
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    try:
+    async with scratch_database(DB) as settings:
         if args.speed:
-            await speed(server, 100_000, 5_000)
+            await speed(settings, 100_000, 5_000)
         else:
-            await quality(server, args.seed, args.directory, args.records, args.explain)
-    finally:
-        admin = await asyncpg.connect(server.replace("+asyncpg", ""))
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-        await admin.close()
+            await quality(settings, args.seed, args.directory, args.records, args.explain)
 
 
 if __name__ == "__main__":
