@@ -56,10 +56,3 @@ def write_keys(path: Path, keys: KeySet) -> None:
     with os.fdopen(fd, "w") as f:
         json.dump(keys.as_dict(private=True), f, indent=2)
     os.replace(tmp, path)
-
-
-def rotate(path: Path) -> SigningKeys:
-    """Put a new signing key first; the previous ones stay to verify live tokens."""
-    current = load_or_create(path)
-    write_keys(path, KeySet([new_key(), *current.private.keys]))
-    return load_or_create(path)

@@ -16,6 +16,3 @@ class Principal:
     subject: str
     token_id: str
     expires_at: int
-
-    def is_role(self, *roles: Role) -> bool:
-        return self.role in roles

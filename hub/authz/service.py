@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NewType
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,9 +24,6 @@ from hub.ledger.repository import LedgerRepository
 log = logging.getLogger(__name__)
 
 ALL_SCOPES = frozenset({"SUMMARY", "FINDINGS", "IMPROVEMENT_PLAN"})
-
-# Factory ids whose reports the caller may read, with the scopes: only authz makes these.
-ReadableFactories = NewType("ReadableFactories", dict[uuid.UUID, frozenset[str]])
 
 
 class Authorizer:
@@ -70,12 +65,6 @@ class Authorizer:
         self, principal: Principal, act: str, kind: str, owner: uuid.UUID | None = None
     ) -> bool:
         return self._enforce(principal, kind, act, "", owner)
-
-    def may_list_all(self, principal: Principal, kind: str) -> bool:
-        return self._enforce(principal, kind, "list", "", None)
-
-    def may_list_own(self, principal: Principal, kind: str) -> bool:
-        return self._enforce(principal, kind, "list", "", principal.org_id)
 
     def check_report(self, principal: Principal, obj: str, owner: uuid.UUID | None) -> bool:
         """One Casbin decision on one report object (p2 and m2 of the model)."""
@@ -160,10 +149,3 @@ class RequestAuthz:
         if owner is not None and self.authorizer.check_report(self.principal, "", owner):
             return ALL_SCOPES
         return frozenset()
-
-    def readable(
-        self, factories: Iterable[tuple[uuid.UUID, uuid.UUID | None]]
-    ) -> ReadableFactories:
-        return ReadableFactories(
-            {fid: s for fid, owner in factories if (s := self.report_scopes(fid, owner))}
-        )

@@ -44,9 +44,6 @@ class ConsentRepository:
         query = select(Consent).where(Consent.id == consent_id).with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def get(self, consent_id: uuid.UUID) -> Consent | None:
-        return await self.session.get(Consent, consent_id)
-
     async def add(self, consent: Consent) -> None:
         self.session.add(consent)
         await self.session.flush()
@@ -110,10 +107,6 @@ class ConsentRepository:
             .group_by(Consent.factory_id)
         )
         return {fid: int(n) for fid, n in await self.session.execute(query)}
-
-    async def by_ids(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Consent]:
-        query = select(Consent).where(Consent.id.in_(ids))
-        return {c.id: c for c in (await self.session.execute(query)).scalars()}
 
     async def of_factory_for_update(self, factory_id: uuid.UUID) -> list[Consent]:
         query = (

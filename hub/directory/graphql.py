@@ -169,5 +169,5 @@ class DirectoryQuery:
     @strawberry.field(description="A factory by its id or hub id.")
     async def factory(self, info: Info, id: strawberry.ID) -> FactoryType | None:
         async with info.context.db.session() as session:
-            found = await DirectoryService(session).visible_factory(str(id))
+            found = await DirectoryService(session).find_factory(str(id))
         return FactoryType.from_model(found)

@@ -189,6 +189,3 @@ class DirectoryService:
             first=first,
             after=after,
         )
-
-    async def visible_factory(self, ref: str) -> Factory:
-        return await self.find_factory(ref)

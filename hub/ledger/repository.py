@@ -104,15 +104,6 @@ class LedgerRepository:
         found = (await self.session.execute(query)).scalar_one_or_none()
         return -1 if found is None else int(found)
 
-    async def events_after(self, seq: int, limit: int = 10_000) -> Sequence[ConsentLogEntry]:
-        query = (
-            select(ConsentLogEntry)
-            .where(ConsentLogEntry.seq > seq)
-            .order_by(ConsentLogEntry.seq)
-            .limit(limit)
-        )
-        return (await self.session.execute(query)).scalars().all()
-
     async def facts_after(self, seq: int, limit: int = 20_000) -> Sequence[Fact]:
         """What the consent projection needs of each newer entry, without the leaf bytes."""
         query = (
@@ -132,11 +123,6 @@ class LedgerRepository:
 
     async def at(self, seq: int) -> ConsentLogEntry | None:
         return await self.session.get(ConsentLogEntry, seq)
-
-    async def now(self) -> datetime:
-        return (await self.session.execute(select(func.now()))).scalar_one()
-
-    # --- the Merkle tree over the log ---------------------------------------------------------
 
     async def leaf_hashes(self, lo: int, hi: int) -> list[bytes]:
         query = (
