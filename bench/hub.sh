@@ -9,10 +9,12 @@ HUB_VENV="$CONTENDER_CACHE_DIR/venv"
 hub_run() {                  # exec a command with this contender's hub settings
   exec env DATABASE_URL="$CONTENDER_DATABASE_URL" HUB_DATA_DIR="$CONTENDER_STATE_DIR" \
     HUB_SIGNING_KEY_FILE="$CONTENDER_STATE_DIR/jwt-signing-keys.json" \
-    HUB_DB_POOL_SIZE="${PG_POOL_MAX:-10}" "$@"
+    HUB_DB_POOL_SIZE="${PG_POOL_MAX:-10}" \
+    HUB_RESPONSE_CACHE_ENTRIES="${HUB_RESPONSE_CACHE_ENTRIES:-2000}" "$@"
 }
 contender_setup() {
-  [ -x "$HUB_VENV/bin/hub" ] || { python3 -m venv "$HUB_VENV" && "$HUB_VENV/bin/pip" install -q -e "$HUB_ROOT"; }
+  [ -x "$HUB_VENV/bin/pip" ] || python3 -m venv "$HUB_VENV"
+  "$HUB_VENV/bin/pip" install -q -e "$HUB_ROOT"   # quick when nothing changed; picks up new deps
 }
 contender_prepare() {        # $1 = dataset folder, $2 = fresh database
   ( hub_run "$HUB_VENV/bin/hub" db upgrade ) >/dev/null
@@ -20,9 +22,13 @@ contender_prepare() {        # $1 = dataset folder, $2 = fresh database
 }
 contender_start() {
   # exec all the way down: the PID the harness stops (TERM) is the server itself
-  ( cd "$HUB_ROOT" && hub_run "$HUB_VENV/bin/hub" serve --host 127.0.0.1 --port "$PORT" ) >"$LOGFILE" 2>&1 &
+  ( cd "$HUB_ROOT" && hub_run "$HUB_VENV/bin/hub" serve --host 127.0.0.1 --port "$PORT" \
+      --workers "${HUB_WORKERS:-2}" --no-access-log ) >"$LOGFILE" 2>&1 &
   echo $!
 }
 contender_ready() { curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; }
 contender_base_url() { echo "http://127.0.0.1:$PORT"; }
-contender_version() { echo "hub $(git -C "$HUB_ROOT" rev-parse --short HEAD 2>/dev/null), 1 worker, pool ${PG_POOL_MAX:-10}"; }
+contender_version() {
+  echo "hub $(git -C "$HUB_ROOT" rev-parse --short HEAD 2>/dev/null), ${HUB_WORKERS:-2} workers," \
+    "pool ${PG_POOL_MAX:-10} each, response cache ${HUB_RESPONSE_CACHE_ENTRIES:-2000} entries"
+}

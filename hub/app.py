@@ -22,6 +22,7 @@ from hub.config import Settings
 from hub.consent.tasks import run_sweeper
 from hub.db.engine import build_engine, build_sessionmaker
 from hub.db.migrate import head_revision
+from hub.graphql.response_cache import ResponseCache
 from hub.graphql.schema import build_schema
 from hub.graphql.view import HubGraphQL
 from hub.ledger.signing import LedgerKey
@@ -39,7 +40,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     sessions = build_sessionmaker(engine)
     generator = HubTokenGenerator(settings, keys)
     authorizer = Authorizer()
-    graphql = HubGraphQL(build_schema(settings), settings, sessions, authorizer)
+    entries = settings.response_cache_entries
+    cache = ResponseCache(entries) if entries else None
+    graphql = HubGraphQL(build_schema(settings, cache), settings, sessions, authorizer)
 
     listener = LedgerListener(settings.libpq_url, sessions, authorizer)
     ledger_key = LedgerKey.load_or_create(settings.ledger_key_file, settings.ledger_origin)
@@ -92,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.sessions = sessions
     app.state.token_generator = generator
     app.state.authorizer = authorizer
+    app.state.response_cache = cache
     app.state.listener = listener
     app.state.ledger_key = ledger_key
     app.state.head_revision = head_revision()

@@ -116,7 +116,13 @@ def cmd_client_create(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     from hub.ops.serve import serve
 
-    serve(database_settings(), host=args.host, port=args.port, workers=args.workers)
+    serve(
+        database_settings(),
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=not args.no_access_log,
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -388,7 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the server")
     add_serve_options(serve)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="server processes (about one per core)"
+    )
+    serve.add_argument(
+        "--no-access-log", action="store_true", help="no line per request (for benchmarks)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help="migrate, load demo data, print tokens, serve")

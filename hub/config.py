@@ -107,6 +107,7 @@ class Settings:
     match_high: float
     match_low: float
     assessment_validity_days: int
+    response_cache_entries: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -136,6 +137,7 @@ class Settings:
             match_high=_float(env, "HUB_MATCH_HIGH", 0.90),
             match_low=_float(env, "HUB_MATCH_LOW", 0.75),
             assessment_validity_days=_int(env, "HUB_ASSESSMENT_VALIDITY_DAYS", 365, 1, 3650),
+            response_cache_entries=_int(env, "HUB_RESPONSE_CACHE_ENTRIES", 2000, 0, 1_000_000),
         )
 
     @property

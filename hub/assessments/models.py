@@ -108,6 +108,20 @@ class AssessmentAnswer(Base):
     comment: Mapped[str | None] = mapped_column(Text)
 
 
+class AssessmentClusterSummary(Base):
+    """Per-cluster counts of one assessment, written with its answers (which never change):
+    a buyer's supplier list reads 8 rows per assessment instead of aggregating 150 answers."""
+
+    __tablename__ = "assessment_cluster_summaries"
+
+    assessment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True
+    )
+    cluster: Mapped[Cluster] = mapped_column(enum_column(Cluster, "cluster"), primary_key=True)
+    questions: Mapped[int] = mapped_column(Integer)
+    noncompliant: Mapped[int] = mapped_column(Integer)
+
+
 class ImprovementAction(Base, HasId, HasCreatedAt):
     __tablename__ = "improvement_actions"
 

@@ -16,6 +16,7 @@ from hub.assessments.catalogue import CatalogueQuestion
 from hub.assessments.models import (
     Assessment,
     AssessmentAnswer,
+    AssessmentClusterSummary,
     AssessmentRequest,
     AssessmentRequestBuyer,
     AssessmentStatus,
@@ -25,8 +26,11 @@ from hub.assessments.models import (
     QuestionLegalReference,
     RequestStatus,
 )
+from hub.db.filters import any_of
 from hub.db.paging import Page, keyset_page
 from hub.directory.models import Factory
+
+CLUSTER_ORDER = {c: i for i, c in enumerate(Cluster)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,7 @@ class AssessmentRepository:
             action.assessment_id = assessment.id
         self.session.add_all([*answers, *actions])
         await self.session.flush()
+        await self.store_summaries([assessment.id])
 
     async def action(self, action_id: uuid.UUID) -> ImprovementAction | None:
         return await self.session.get(ImprovementAction, action_id)
@@ -147,7 +152,7 @@ class AssessmentRepository:
         query = (
             select(Assessment)
             .where(
-                Assessment.factory_id.in_(factory_ids),
+                any_of(Assessment.factory_id, factory_ids),
                 Assessment.status == AssessmentStatus.PUBLISHED,
             )
             .order_by(Assessment.factory_id, *self._newest_first())
@@ -156,7 +161,7 @@ class AssessmentRepository:
         return {a.factory_id: a for a in (await self.session.execute(query)).scalars()}
 
     async def by_ids(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Assessment]:
-        query = select(Assessment).where(Assessment.id.in_(ids))
+        query = select(Assessment).where(any_of(Assessment.id, ids))
         return {a.id: a for a in (await self.session.execute(query)).scalars()}
 
     async def page_published(
@@ -172,22 +177,34 @@ class AssessmentRepository:
         )
         return await keyset_page(self.session, query, first, after)
 
+    async def store_summaries(self, assessment_ids: Sequence[uuid.UUID]) -> None:
+        """Count each assessment's answers per cluster, once, when the answers are written."""
+        noncompliant = func.count().filter(AssessmentAnswer.compliant.is_(False))
+        counted = (
+            select(AssessmentAnswer.assessment_id, Question.cluster, func.count(), noncompliant)
+            .join(Question, Question.code == AssessmentAnswer.question_code)
+            .where(any_of(AssessmentAnswer.assessment_id, assessment_ids))
+            .group_by(AssessmentAnswer.assessment_id, Question.cluster)
+        )
+        s = AssessmentClusterSummary
+        await self.session.execute(
+            insert(s).from_select(
+                [s.assessment_id, s.cluster, s.questions, s.noncompliant], counted
+            )
+        )
+
     async def summaries(
         self, assessment_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, list[tuple[Cluster, int, int]]]:
-        noncompliant = func.count().filter(AssessmentAnswer.compliant.is_(False))
-        query = (
-            select(AssessmentAnswer.assessment_id, Question.cluster, func.count(), noncompliant)
-            .join(Question, Question.code == AssessmentAnswer.question_code)
-            .where(AssessmentAnswer.assessment_id.in_(assessment_ids))
-            .group_by(AssessmentAnswer.assessment_id, Question.cluster)
+        s = AssessmentClusterSummary
+        query = select(s.assessment_id, s.cluster, s.questions, s.noncompliant).where(
+            any_of(s.assessment_id, assessment_ids)
         )
         found: dict[uuid.UUID, list[tuple[Cluster, int, int]]] = {}
         for aid, cluster, total, bad in await self.session.execute(query):
-            found.setdefault(aid, []).append((cluster, int(total), int(bad)))
-        order = list(Cluster)
+            found.setdefault(aid, []).append((cluster, total, bad))
         for rows in found.values():
-            rows.sort(key=lambda r: order.index(r[0]))
+            rows.sort(key=lambda r: CLUSTER_ORDER[r[0]])
         return found
 
     async def findings(
@@ -212,7 +229,7 @@ class AssessmentRepository:
                 (QuestionLegalReference.question_code == Question.code)
                 & (QuestionLegalReference.country == Factory.country),
             )
-            .where(AssessmentAnswer.assessment_id.in_(assessment_ids))
+            .where(any_of(AssessmentAnswer.assessment_id, assessment_ids))
             .order_by(AssessmentAnswer.assessment_id, Question.position)
         )
         found: dict[uuid.UUID, list[FindingRow]] = {}
@@ -225,7 +242,7 @@ class AssessmentRepository:
     ) -> dict[uuid.UUID, list[ImprovementAction]]:
         query = (
             select(ImprovementAction)
-            .where(ImprovementAction.assessment_id.in_(assessment_ids))
+            .where(any_of(ImprovementAction.assessment_id, assessment_ids))
             .order_by(
                 ImprovementAction.assessment_id, ImprovementAction.created_at, ImprovementAction.id
             )
@@ -284,7 +301,7 @@ class AssessmentRepository:
             .join(pool, pool.c.request_id == AssessmentRequest.id)
             .where(
                 AssessmentRequestBuyer.buyer_org_id == buyer_id,
-                AssessmentRequest.factory_id.in_(factory_ids),
+                any_of(AssessmentRequest.factory_id, factory_ids),
             )
             .order_by(AssessmentRequest.factory_id, AssessmentRequest.created_at.desc())
             .ext(distinct_on(AssessmentRequest.factory_id))

@@ -42,10 +42,12 @@ class Authorizer:
     def revision(self) -> int:
         return self.projection.revision
 
-    async def catch_up(self, session: AsyncSession) -> int:
-        """Apply every ledger event newer than our revision; return how many were applied."""
+    async def catch_up(self, session: AsyncSession, head: int | None = None) -> int:
+        """Apply every ledger event up to ``head`` (read now if not given) that is newer than
+        our revision; return how many were applied."""
         ledger = LedgerRepository(session)
-        head = await ledger.head()
+        if head is None:
+            head = await ledger.head()
         if head <= self.projection.revision:
             return 0
         applied = 0
@@ -128,6 +130,12 @@ class RequestAuthz:
         if self._grants is None:
             self._grants = self.authorizer.buyer_grants(self.principal)
         return self._grants
+
+    def valid_until(self) -> datetime | None:
+        """When the first of the caller's grants now in force lapses by itself (an answer built
+        on them is not reused past it)."""
+        expiries = [g.expires_at for g in self.grants().values() if g.expires_at is not None]
+        return min(expiries, default=None)
 
     def may(self, act: str, kind: str, owner: uuid.UUID | None = None) -> bool:
         return self.healthy and self.authorizer.may(self.principal, act, kind, owner)

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.consent.models import Consent, ConsentStatus
+from hub.db.filters import any_of
 from hub.db.paging import Page, keyset_page
 
 
@@ -57,7 +58,7 @@ class ConsentRepository:
         buyer_ids = sorted({b for _, b in pairs})
         query = (
             select(Consent)
-            .where(Consent.factory_id.in_(factory_ids), Consent.buyer_org_id.in_(buyer_ids))
+            .where(any_of(Consent.factory_id, factory_ids), any_of(Consent.buyer_org_id, buyer_ids))
             .order_by(Consent.id)  # one lock order everywhere: no deadlocks between readers
             .with_for_update(read=True)
         )
@@ -95,7 +96,7 @@ class ConsentRepository:
         self, buyer_id: uuid.UUID, factory_ids: Sequence[uuid.UUID]
     ) -> list[Consent]:
         query = select(Consent).where(
-            Consent.buyer_org_id == buyer_id, Consent.factory_id.in_(factory_ids)
+            Consent.buyer_org_id == buyer_id, any_of(Consent.factory_id, factory_ids)
         )
         return list((await self.session.execute(query)).scalars())
 
@@ -103,7 +104,7 @@ class ConsentRepository:
         """How many buyers each factory's reports serve now (grants in force)."""
         query = (
             select(Consent.factory_id, func.count())
-            .where(Consent.factory_id.in_(factory_ids), status_is(ConsentStatus.GRANTED))
+            .where(any_of(Consent.factory_id, factory_ids), status_is(ConsentStatus.GRANTED))
             .group_by(Consent.factory_id)
         )
         return {fid: int(n) for fid, n in await self.session.execute(query)}

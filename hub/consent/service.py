@@ -185,7 +185,7 @@ class ConsentService:
             self.consents.session, self.authz, "consent", factory_id, buyer_id
         )
         if narrowed is None:
-            return Page([], False, None, 0)
+            return Page.empty()
         return await self.consents.page(
             factory_id=narrowed.factory_id,
             buyer_id=narrowed.buyer_id,

@@ -26,7 +26,13 @@ class Page(Generic[T]):
     edges: list[tuple[str, T]]
     has_next_page: bool
     end_cursor: str | None
-    total_count: int
+    # run only when a client asks for totalCount: counting a long list costs more than a page;
+    # None: the list is empty by decision (nothing the caller may see), nothing to count
+    count_query: Select[Any] | None
+
+    @classmethod
+    def empty(cls) -> Page[T]:
+        return cls([], False, None, None)
 
 
 def check_first(first: int, page_max: int) -> None:
@@ -58,7 +64,7 @@ async def keyset_page(
     *,
     whole_row: bool = False,
 ) -> Page[Any]:
-    """One page of ``query`` (ordered by a unique key) and the total count, in two statements."""
+    """One page of ``query`` (ordered by a unique key) and the statement that counts it all."""
     bookmark = decode_cursor(after) if after else None
     try:
         page = await select_page(session, query, per_page=first, page=bookmark)
@@ -67,11 +73,9 @@ async def keyset_page(
         raise BadUserInput("after is not a cursor for this list", argument="after") from None
     marks = page.paging.bookmark_items()  # type: ignore[no-untyped-call]
     edges = [(encode_cursor(mark), tuple(row) if whole_row else row[0]) for mark, row in marks]
-    count_query = select(func.count()).select_from(query.order_by(None).subquery())
-    total = (await session.execute(count_query)).scalar_one()
     return Page(
         edges=edges,
         has_next_page=page.paging.has_next,
         end_cursor=edges[-1][0] if edges else None,
-        total_count=total,
+        count_query=select(func.count()).select_from(query.order_by(None).subquery()),
     )

@@ -2,6 +2,7 @@
 
 from hub.assessments import models as assessments_models
 from hub.consent import models as consent_models
+from hub.db import revisions as revisions_models
 from hub.db.base import Base
 from hub.directory import models as directory_models
 from hub.disclosures import models as disclosures_models
@@ -16,4 +17,5 @@ __all__ = [
     "disclosures_models",
     "ledger_models",
     "matching_models",
+    "revisions_models",
 ]

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.db.filters import any_of
 from hub.db.paging import Page, keyset_page
 from hub.directory.models import Factory, OAuthClient, Organization, Role
 
@@ -25,7 +26,9 @@ class DirectoryRepository:
         return await self.session.get(Organization, org_id)
 
     async def organizations_by_ids(self, ids: Sequence[uuid.UUID]) -> list[Organization]:
-        result = await self.session.execute(select(Organization).where(Organization.id.in_(ids)))
+        result = await self.session.execute(
+            select(Organization).where(any_of(Organization.id, ids))
+        )
         return list(result.scalars())
 
     async def organization_named(self, role: Role, name: str) -> Organization | None:
@@ -58,7 +61,7 @@ class DirectoryRepository:
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def factories_by_ids(self, ids: Sequence[uuid.UUID]) -> list[Factory]:
-        result = await self.session.execute(select(Factory).where(Factory.id.in_(ids)))
+        result = await self.session.execute(select(Factory).where(any_of(Factory.id, ids)))
         return list(result.scalars())
 
     async def factory_claimed_by(self, org_id: uuid.UUID) -> Factory | None:

@@ -35,7 +35,7 @@ class DisclosureService:
         check_first(first, page_max)
         narrowed = await party_filter(self.session, self.authz, "disclosure", factory_id, buyer_id)
         if narrowed is None:
-            return Page([], False, None, 0)
+            return Page.empty()
         return await self.repo.page(
             factory_id=narrowed.factory_id,
             buyer_id=narrowed.buyer_id,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.auth.principal import Principal
 from hub.authz.service import RequestAuthz
 from hub.config import Settings
+from hub.db.revisions import Revisions
 from hub.disclosures.recorder import DisclosureRecorder
 from hub.graphql.loaders import Loaders
 
@@ -63,6 +64,10 @@ class Context:
     disclosures: DisclosureRecorder
     request: Any = None
     response: Any = None
+    # read with the consent catch-up before the operation (hub.graphql.transaction)
+    revisions: Revisions | None = None
+    # the answer stands as executed: no check refused it, its transaction ended as planned
+    settled: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
 from hub.db.paging import Page
+from hub.graphql.context import Info
 
 Node = TypeVar("Node")
 Model = TypeVar("Model")
@@ -32,7 +33,15 @@ class Edge(Generic[Node]):
 class Connection(Generic[Node]):
     edges: list[Edge[Node]]
     page_info: PageInfo
-    total_count: int
+    count_query: strawberry.Private[Any]
+
+    @strawberry.field(description="How many items the whole list holds.")
+    async def total_count(self, info: Info) -> int:
+        if self.count_query is None:
+            return 0
+        async with info.context.db.session() as session:
+            count: int = (await session.execute(self.count_query)).scalar_one()
+        return count
 
     @classmethod
     def from_page(cls, page: Page[Model], to_node: Callable[[Model], Node]) -> Connection[Node]:
@@ -44,5 +53,5 @@ class Connection(Generic[Node]):
                 end_cursor=page.end_cursor,
                 start_cursor=edges[0].cursor if edges else None,
             ),
-            total_count=page.total_count,
+            count_query=page.count_query,
         )

@@ -31,6 +31,7 @@ from hub.consent.graphql import ConsentMutation, ConsentQuery
 from hub.directory.graphql import DirectoryQuery
 from hub.disclosures.graphql import DisclosureQuery
 from hub.graphql.errors import CodedErrors
+from hub.graphql.response_cache import ResponseCache, ResponseCacheExtension
 from hub.graphql.transaction import TransactionExtension
 from hub.ledger.graphql import LedgerMutation, LedgerQuery
 from hub.matching.graphql import SupplierMutation, SupplierQuery
@@ -66,7 +67,7 @@ class HubSchema(strawberry.Schema):
         traceback, which cost a tenth of a request's CPU under load."""
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(settings: Settings, cache: ResponseCache | None = None) -> strawberry.Schema:
     # The depth and alias limiters build a new rule class per instance; made once here, the
     # rules are the same objects in every request, so ValidationCache (keyed by them) hits.
     # (Measured: without this, validation was a third of a small request's CPU.)
@@ -85,6 +86,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ParserCache,
         ValidationCache,
     ]
+    if cache is not None:
+        # first: its on_operation wraps the transaction's, so it stores only settled answers
+        extensions.insert(0, partial(ResponseCacheExtension, cache))
     return HubSchema(
         query=Query,
         mutation=Mutation,

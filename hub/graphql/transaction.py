@@ -1,8 +1,9 @@
 """The request edge owns the transaction: catch up, then commit or roll back, in one place.
 
-Before the operation: the consent projection catches up with the ledger head (one indexed
-query), so a revocation binds every request that starts after it committed, on every process.
-If that fails, every decision in the request is a denial.
+Before the operation: one statement reads the ledger head and the data revision
+(hub.db.revisions), and the consent projection catches up to that head, so a revocation binds
+every request that starts after it committed, on every process. If that fails, every decision
+in the request is a denial.
 
 After it, from the result (strawberry reports resolver exceptions inside a 200 response, so
 HTTP middleware never sees a failed mutation):
@@ -23,6 +24,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from hub.db.revisions import read_revisions
 from hub.errors import Forbidden
 from hub.graphql.context import Context
 
@@ -41,7 +43,9 @@ class TransactionExtension(SchemaExtension):
         if isinstance(context, Context):
             try:
                 async with context.db.session() as session:
-                    await context.authz.authorizer.catch_up(session)
+                    revisions = await read_revisions(session)
+                    await context.authz.authorizer.catch_up(session, revisions.ledger_head)
+                context.revisions = revisions
             except Exception:
                 log.exception("consent catch-up failed in request %s: denying", context.request_id)
                 context.authz.healthy = False
@@ -58,6 +62,7 @@ class TransactionExtension(SchemaExtension):
         errors = getattr(result, "errors", None)
         is_mutation = self.execution_context.operation_type is OperationType.MUTATION
         commit = is_mutation and not errors
+        settled = False
         try:
             if context.disclosures.items and getattr(result, "data", None) is not None:
                 if is_mutation and errors:
@@ -74,11 +79,15 @@ class TransactionExtension(SchemaExtension):
             log.exception("disclosure check failed in request %s", context.request_id)
             _replace_answer(result, self._internal(context))
             commit = False
+        else:
+            settled = True
         try:
             await context.db.finish(commit=commit)
         except Exception:
             log.exception("commit failed in request %s", context.request_id)
             _replace_answer(result, self._internal(context, " nothing was saved."))
+        else:
+            context.settled = settled
 
     @staticmethod
     def _internal(context: Context, suffix: str = "") -> GraphQLError:

@@ -23,7 +23,9 @@ from hub.directory.service import DirectoryService
 DEMO_TOKEN_LIFETIME = 12 * 3600
 
 
-def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
+def serve(
+    settings: Settings, *, host: str, port: int, workers: int = 1, access_log: bool = True
+) -> None:
     # create the key file once, before workers race to create it
     signing_keys.load_or_create(settings.signing_key_file)
     if not asyncio.run(_at_head(settings)):
@@ -41,6 +43,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
         port=port,
         workers=workers,
         log_level="info",
+        access_log=access_log,
         proxy_headers=True,
     )
 

@@ -1,0 +1,178 @@
+"""Reused answers (hub.graphql.response_cache), from the attacker's side: a buyer repeating a
+question must never get an answer older than the last consent change, publication or data edit,
+and every reuse of protected content is disclosed and checked again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
+
+from hub.app import create_app
+from hub.directory.models import Role
+from hub.graphql.response_cache import ResponseCache
+from tests.conftest import _libpq, make_settings
+from tests.helpers import Actors, error_codes, gql, grant, make_published_assessment, revoke
+
+REPORT = (
+    "query($id: ID!) { factory(id: $id) { name latestAssessment { id cycle "
+    "findings(noncompliantOnly: true) { questionCode } } } }"
+)
+
+
+@pytest.fixture
+async def quiet_app(database_url: str, key_file: Path) -> AsyncIterator[Starlette]:
+    """No background tasks: nothing but the requests of the test changes the database."""
+    app = create_app(make_settings(database_url, key_file, HUB_BACKGROUND="off"))
+    async with LifespanManager(app):
+        yield app
+
+
+@pytest.fixture
+async def http(quiet_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=quiet_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        yield client
+
+
+def _cache(app: Starlette) -> ResponseCache:
+    cache: ResponseCache = app.state.response_cache
+    return cache
+
+
+async def _disclosed(database_url: str) -> int:
+    conn = await asyncpg.connect(_libpq(database_url))
+    try:
+        count: int = await conn.fetchval("SELECT count(*) FROM disclosures")
+    finally:
+        await conn.close()
+    return count
+
+
+async def _ask(http: httpx.AsyncClient, actors: Actors) -> dict[str, object]:
+    factory = actors[Role.FACTORY].factory
+    assert factory is not None
+    return await gql(http, REPORT, {"id": str(factory.id)}, actor=actors[Role.BUYER])
+
+
+async def test_a_reused_answer_is_the_same_and_disclosed_again(
+    http: httpx.AsyncClient, quiet_app: Starlette, actors: Actors, database_url: str
+) -> None:
+    factory = actors[Role.FACTORY].factory
+    assert factory is not None
+    await make_published_assessment(
+        http, actors[Role.ASSESSOR], factory, noncompliant={"OSH.EMR.01"}
+    )
+    await grant(http, actors[Role.FACTORY], actors[Role.BUYER], ["SUMMARY", "FINDINGS"])
+
+    first = await _ask(http, actors)
+    once = await _disclosed(database_url)
+    hits = _cache(quiet_app).hits
+    second = await _ask(http, actors)
+
+    assert _cache(quiet_app).hits == hits + 1
+    assert second == first
+    assert "errors" not in second
+    assert await _disclosed(database_url) == 2 * once > 0  # the reuse is in the log, like the first
+
+
+async def test_a_revocation_binds_the_very_next_identical_question(
+    http: httpx.AsyncClient, quiet_app: Starlette, actors: Actors, database_url: str
+) -> None:
+    factory = actors[Role.FACTORY].factory
+    assert factory is not None
+    await make_published_assessment(http, actors[Role.ASSESSOR], factory)
+    consent = await grant(http, actors[Role.FACTORY], actors[Role.BUYER], ["SUMMARY", "FINDINGS"])
+    await _ask(http, actors)
+    await _ask(http, actors)  # now cached
+    before = await _disclosed(database_url)
+
+    await revoke(http, actors[Role.FACTORY], consent["id"])
+    refused = await _ask(http, actors)
+
+    assert refused["data"] == {"factory": {"name": factory.name, "latestAssessment": None}}
+    assert error_codes(refused) == ["FORBIDDEN"]
+    assert await _disclosed(database_url) == before
+
+
+async def test_a_publication_and_an_edit_outside_the_api_change_the_next_answer(
+    http: httpx.AsyncClient, actors: Actors, database_url: str
+) -> None:
+    factory = actors[Role.FACTORY].factory
+    assert factory is not None
+    await grant(http, actors[Role.FACTORY], actors[Role.BUYER], ["SUMMARY", "FINDINGS"])
+    first = await _ask(http, actors)
+    assert first["data"]["factory"]["latestAssessment"] is None  # type: ignore[index]
+    assert (await _ask(http, actors)) == first
+
+    published = await make_published_assessment(
+        http, actors[Role.ASSESSOR], factory, noncompliant={"OSH.EMR.01"}
+    )
+    latest = (await _ask(http, actors))["data"]["factory"]["latestAssessment"]  # type: ignore[index]
+    assert latest == {
+        "id": published,
+        "cycle": "2026-1",
+        "findings": [{"questionCode": "OSH.EMR.01"}],
+    }
+
+    conn = await asyncpg.connect(_libpq(database_url))
+    try:
+        await conn.execute("UPDATE factories SET name = 'Renamed by an operator'")
+    finally:
+        await conn.close()
+    renamed = await _ask(http, actors)
+    assert renamed["data"]["factory"]["name"] == "Renamed by an operator"  # type: ignore[index]
+
+
+async def test_an_answer_is_not_reused_past_the_expiry_of_a_grant(
+    http: httpx.AsyncClient, quiet_app: Starlette, actors: Actors
+) -> None:
+    factory = actors[Role.FACTORY].factory
+    assert factory is not None
+    await make_published_assessment(http, actors[Role.ASSESSOR], factory)
+    expires = datetime.now(UTC) + timedelta(seconds=1.5)
+    await grant(
+        http,
+        actors[Role.FACTORY],
+        actors[Role.BUYER],
+        ["SUMMARY", "FINDINGS"],
+        expires_at=expires.isoformat(),
+    )
+    await _ask(http, actors)
+    hits = _cache(quiet_app).hits
+    assert "errors" not in await _ask(http, actors)
+    assert _cache(quiet_app).hits == hits + 1
+
+    # no sweeper runs in this app: only the answer's own lifetime can stop its reuse
+    await asyncio.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.1)
+    refused = await _ask(http, actors)
+    assert refused["data"]["factory"]["latestAssessment"] is None  # type: ignore[index]
+    assert error_codes(refused) == ["FORBIDDEN"]
+
+
+async def test_answers_are_per_caller_and_mutations_are_never_reused(
+    http: httpx.AsyncClient, quiet_app: Starlette, actors: Actors
+) -> None:
+    factory = actors[Role.FACTORY].factory
+    assert factory is not None
+    await make_published_assessment(http, actors[Role.ASSESSOR], factory)
+    await grant(http, actors[Role.FACTORY], actors[Role.BUYER], ["SUMMARY", "FINDINGS"])
+    seen = await _ask(http, actors)
+    assert seen["data"]["factory"]["latestAssessment"] is not None  # type: ignore[index]
+
+    # the same document from the auditor: its own answer, not the buyer's
+    audited = await gql(http, REPORT, {"id": str(factory.id)}, actor=actors[Role.AUDITOR])
+    assert audited["data"]["factory"]["latestAssessment"] is None
+    assert error_codes(audited) == ["FORBIDDEN"]
+
+    hits = _cache(quiet_app).hits
+    for _ in range(2):  # the same mutation twice: executed twice, never answered from memory
+        await grant(http, actors[Role.FACTORY], actors[Role.BUYER], ["SUMMARY"])
+    assert _cache(quiet_app).hits == hits
