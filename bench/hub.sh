@@ -9,7 +9,7 @@ HUB_VENV="$CONTENDER_CACHE_DIR/venv"
 hub_run() {                  # exec a command with this contender's hub settings
   exec env DATABASE_URL="$CONTENDER_DATABASE_URL" HUB_DATA_DIR="$CONTENDER_STATE_DIR" \
     HUB_SIGNING_KEY_FILE="$CONTENDER_STATE_DIR/jwt-signing-keys.json" \
-    HUB_DB_POOL_SIZE="${PG_POOL_MAX:-10}" \
+    HUB_DB_POOL_SIZE="$(( ${PG_POOL_MAX:-10} / ${HUB_WORKERS:-2} ))" \
     HUB_RESPONSE_CACHE_ENTRIES="${HUB_RESPONSE_CACHE_ENTRIES:-2000}" "$@"
 }
 contender_setup() {
@@ -30,5 +30,5 @@ contender_ready() { curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1; }
 contender_base_url() { echo "http://127.0.0.1:$PORT"; }
 contender_version() {
   echo "hub $(git -C "$HUB_ROOT" rev-parse --short HEAD 2>/dev/null), ${HUB_WORKERS:-2} workers," \
-    "pool ${PG_POOL_MAX:-10} each, response cache ${HUB_RESPONSE_CACHE_ENTRIES:-2000} entries"
+    "pool ${PG_POOL_MAX:-10} shared by them, response cache ${HUB_RESPONSE_CACHE_ENTRIES:-2000} entries"
 }

@@ -1,46 +1,47 @@
-"""Data revisions: a number per table that grows with every committed change to it.
+"""The data revision: a number that grows with every committed change to the hub's data.
 
-A statement-level trigger on every table but the disclosure log bumps the table's row (see the
-migration that made them), so no code path, CLI import or background task can change data
-without it. A cached answer (hub.graphql.response_cache) is keyed by the ledger head and the
-sum of these numbers, read in one statement with one snapshot: any commit after that read moves
-the key, so an answer is never served for data older than the request that asks for it.
+A deferred trigger on every table but the untracked ones bumps it once per writing transaction,
+at commit (see the migration that made it), so no code path, CLI import or background task can
+change data without it. Consent events are rows of the ledger, so they bump it too; the ledger's
+own digests of the disclosure log do not. A cached answer (hub.graphql.response_cache) is keyed
+by it, read in the same statement as the ledger head the consent projection then catches up to:
+any commit after that read moves the key for every request that starts after it.
 
-Why a row per table and not one counter: a row's lock is held until its writer commits; with
-one row a long supplier-list upload would hold back every grant until it ended.
+One row, bumped last: the lock is held only while committing, so writers queue only there and
+no lock cycle can include it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, String, func, select
+from sqlalchemy import BigInteger, CheckConstraint, SmallInteger, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db.base import Base
 
-# Tables whose changes do not move the revision. The disclosure log grows with every read that
-# discloses (counting it would make every such answer its own key); answers that read it are
-# never cached. alembic_version is the migration tool's.
-UNTRACKED = frozenset({"disclosures", "alembic_version", "data_revisions"})
+# Tables whose changes do not move the revision. The disclosure log grows with every answer that
+# discloses, and the Merkle tree and checkpoints grow with the log's digests of it: counting them
+# would make every such answer its own key. Answers that read them (disclosures, proofs,
+# checkpoints) are never cached. alembic_version is the migration tool's.
+UNTRACKED = frozenset(
+    {"disclosures", "ledger_tree", "checkpoints", "alembic_version", "data_revision"}
+)
 
 
 class DataRevision(Base):
-    __tablename__ = "data_revisions"
+    __tablename__ = "data_revision"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
-    table_name: Mapped[str] = mapped_column(String(63), primary_key=True)
-    revision: Mapped[int] = mapped_column(BigInteger, default=0)
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
 
 
 @dataclass(frozen=True, slots=True)
 class Revisions:
     ledger_head: int  # the consent ledger's highest index, -1 when empty
-    data: int  # the sum of the per-table revisions
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return (self.ledger_head, self.data)
+    data: int
 
 
 async def read_revisions(session: AsyncSession) -> Revisions:
@@ -48,6 +49,6 @@ async def read_revisions(session: AsyncSession) -> Revisions:
     from hub.ledger.models import ConsentLogEntry  # the ledger's model; avoid an import cycle
 
     head = select(func.max(ConsentLogEntry.seq)).scalar_subquery()
-    data = select(func.coalesce(func.sum(DataRevision.revision), 0)).scalar_subquery()
+    data = select(DataRevision.revision).where(DataRevision.id == 1).scalar_subquery()
     found = (await session.execute(select(head, data))).one()
-    return Revisions(-1 if found[0] is None else int(found[0]), int(found[1]))
+    return Revisions(-1 if found[0] is None else int(found[0]), int(found[1] or 0))

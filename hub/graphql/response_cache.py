@@ -4,10 +4,11 @@ A buyer's sourcing system asks the same questions many times a day. Executing a 
 answer costs graphql-core tens of milliseconds of CPU (bench/RESULTS.md); reusing it costs a
 dictionary lookup. What keeps a reused answer correct:
 
-- The key holds the revisions the request read before anything else (the ledger head and the
-  data revision, hub.db.revisions), who asks (subject, organisation, role) and the exact
-  operation (document, operation name, variables). Any commit to any tracked table, any consent
-  event, changes the key for every request that starts after it.
+- The key holds the data revision the request read before anything else (hub.db.revisions),
+  who asks (subject, organisation, role) and the exact operation (document, operation name,
+  variables). Any commit to any tracked table, any consent event, changes the key for every
+  request that starts after it; the consent projection has caught up to a ledger head read in
+  the same statement.
 - Consent can lapse without a commit (an expiry): an answer for a buyer is kept no longer than
   the earliest expiry among the buyer's grants in force when it was built.
 - Protected content reused is disclosed again: the answer's disclosure items go through the
@@ -112,7 +113,7 @@ class ResponseCacheExtension(SchemaExtension):
         p = context.principal
         variables = json.dumps(ec.variables or {}, sort_keys=True, default=str)
         return (
-            context.revisions.key,
+            context.revisions.data,
             p.subject,
             p.org_id,
             p.role,

@@ -1,4 +1,5 @@
-"""Data revisions: every table but the disclosure log moves them, whoever writes."""
+"""The data revision: every table but the untracked moves it, once per transaction, at commit,
+whoever writes; the ledger's digests of the disclosure log do not."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.revisions import UNTRACKED, read_revisions
+from hub.ledger.service import LedgerService
 from tests.conftest import _libpq
 
 
-async def test_every_table_but_the_untracked_bumps_its_revision(database_url: str) -> None:
+async def test_every_table_but_the_untracked_bumps_the_revision(database_url: str) -> None:
     conn = await asyncpg.connect(_libpq(database_url))
     try:
         tables = {
@@ -20,7 +22,8 @@ async def test_every_table_but_the_untracked_bumps_its_revision(database_url: st
             r[0]
             for r in await conn.fetch(
                 "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                "WHERE t.tgname = c.relname || '_data_revision' AND t.tgenabled = 'A'"
+                "WHERE t.tgname = c.relname || '_data_revision' AND t.tgdeferrable "
+                "AND t.tginitdeferred"
             )
         }
     finally:
@@ -29,26 +32,63 @@ async def test_every_table_but_the_untracked_bumps_its_revision(database_url: st
     assert triggered == tables - UNTRACKED
 
 
-async def test_a_write_outside_the_api_moves_the_revision(
+async def test_a_write_outside_the_api_moves_it_once_and_only_when_committed(
     database_url: str, session: AsyncSession
 ) -> None:
     before = await read_revisions(session)
     await session.rollback()
     conn = await asyncpg.connect(_libpq(database_url))
     try:
-        await conn.execute(
-            "INSERT INTO organizations (id, name, role) "
-            "VALUES (gen_random_uuid(), 'Written by hand', 'BUYER')"
-        )
-        after_insert = await read_revisions(session)
-        await session.rollback()
         async with conn.transaction():
+            for name in ("Written by hand", "And another"):
+                await conn.execute(
+                    "INSERT INTO organizations (id, name, role) "
+                    "VALUES (gen_random_uuid(), $1, 'BUYER')",
+                    name,
+                )
             await conn.execute("UPDATE organizations SET name = 'Renamed'")
             # not yet committed: another transaction still sees the old revision
-            assert (await read_revisions(session)).data == after_insert.data
+            assert (await read_revisions(session)).data == before.data
             await session.rollback()
+        after = await read_revisions(session)
+        await session.rollback()
+        await conn.execute("DELETE FROM organizations WHERE name = 'Renamed'")
+        deleted = await read_revisions(session)
+        await session.rollback()
+        try:
+            async with conn.transaction():
+                await conn.execute("UPDATE organizations SET name = 'Rolled back'")
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
     finally:
         await conn.close()
-    after_update = await read_revisions(session)
-    assert before.data < after_insert.data < after_update.data
-    assert before.ledger_head == after_update.ledger_head
+    assert after.data == before.data + 1  # three statements, one transaction: one bump
+    assert deleted.data == after.data + 1
+    assert (await read_revisions(session)).data == deleted.data  # the rollback left no trace
+
+
+async def test_a_digest_of_the_disclosure_log_leaves_it_alone(
+    database_url: str, session: AsyncSession
+) -> None:
+    conn = await asyncpg.connect(_libpq(database_url))
+    try:
+        buyer = await conn.fetchval(
+            "INSERT INTO organizations (id, name, role) VALUES (gen_random_uuid(), 'B', 'BUYER') "
+            "RETURNING id"
+        )
+        await conn.execute(
+            "INSERT INTO disclosures (at, request_id, buyer_org_id, factory_id, assessment_id, "
+            "scope, consent_ledger_seq) VALUES (now(), 'r1', $1, gen_random_uuid(), "
+            "gen_random_uuid(), 'SUMMARY', 0)",
+            buyer,
+        )
+    finally:
+        await conn.close()
+    before = await read_revisions(session)
+    made = await LedgerService(session).digest_disclosures()
+    await session.commit()
+    after = await read_revisions(session)
+    assert made is not None
+    assert after.ledger_head == before.ledger_head + 1
+    assert after.data == before.data
