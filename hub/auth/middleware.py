@@ -4,16 +4,43 @@ server). Every GraphQL operation needs a valid token; the GraphiQL page itself d
 from __future__ import annotations
 
 import json
+import time
+from collections import OrderedDict
 from urllib.parse import parse_qs
 
 from joserfc.jwk import KeySet
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub.auth.tokens import verify_access_token
+from hub.auth.principal import Principal
+from hub.auth.tokens import EXPIRY_LEEWAY, verify_access_token
 from hub.config import Settings
 from hub.errors import Unauthenticated
 
 PROTECTED_PREFIX = "/graphql"
+
+
+class VerifiedTokens:
+    """Tokens already verified, until they expire: a sourcing system sends the same token with
+    every request for its whole lifetime, and an RS256 check was a tenth of a small request.
+    Keyed by the whole token, so a changed byte is verified afresh."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._seen: OrderedDict[str, Principal] = OrderedDict()
+
+    def get(self, token: str) -> Principal | None:
+        principal = self._seen.get(token)
+        if principal is None:
+            return None
+        if time.time() >= principal.expires_at + EXPIRY_LEEWAY:
+            del self._seen[token]
+            return None
+        return principal
+
+    def add(self, token: str, principal: Principal) -> None:
+        self._seen[token] = principal
+        while len(self._seen) > self.max_entries:
+            self._seen.popitem(last=False)
 
 
 class BearerAuthMiddleware:
@@ -21,6 +48,14 @@ class BearerAuthMiddleware:
         self.app = app
         self.keys = keys
         self.settings = settings
+        self.verified = VerifiedTokens()
+
+    def _principal(self, token: str) -> Principal:
+        principal = self.verified.get(token)
+        if principal is None:
+            principal = verify_access_token(token, self.keys, self.settings)
+            self.verified.add(token, principal)
+        return principal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or not scope["path"].startswith(
@@ -33,7 +68,7 @@ class BearerAuthMiddleware:
         token = _bearer_token(scope)
         try:
             if token is not None:
-                state["principal"] = verify_access_token(token, self.keys, self.settings)
+                state["principal"] = self._principal(token)
             elif _is_operation(scope):
                 raise Unauthenticated("an access token is required: Authorization: Bearer <token>")
         except Unauthenticated as exc:

@@ -47,6 +47,9 @@ class HubTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
         return {"org": str(client.org_id), "role": client.role.value}
 
 
+EXPIRY_LEEWAY = 30  # seconds of clock skew allowed at exp and nbf
+
+
 def verify_access_token(token: str, keys: KeySet, settings: Settings) -> Principal:
     """The Principal of a valid token; Unauthenticated (with a reason) for any other."""
     try:
@@ -57,7 +60,7 @@ def verify_access_token(token: str, keys: KeySet, settings: Settings) -> Princip
         raise Unauthenticated("invalid access token: typ must be at+jwt")
     registry = JWTClaimsRegistry(
         now=int(time.time()),
-        leeway=30,
+        leeway=EXPIRY_LEEWAY,
         iss={"essential": True, "value": settings.token_issuer},
         aud={"essential": True, "value": settings.token_audience},
         exp={"essential": True},

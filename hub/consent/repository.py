@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.consent.models import Consent, ConsentStatus
@@ -26,6 +26,17 @@ def status_is(status: ConsentStatus) -> ColumnElement[bool]:
             (Consent.status == ConsentStatus.GRANTED) & expired
         )
     return Consent.status == status
+
+
+# built once (it runs for every answer that discloses); one lock order everywhere, by id, so
+# readers never deadlock with each other
+_LOCK_FOR_SHARE = text(
+    "SELECT factory_id, status, scopes, expires_at, ledger_seq FROM consents"
+    " WHERE buyer_org_id = :buyer AND factory_id = ANY(CAST(:factories AS uuid[]))"
+    " ORDER BY id FOR SHARE"
+).columns(
+    Consent.factory_id, Consent.status, Consent.scopes, Consent.expires_at, Consent.ledger_seq
+)
 
 
 class ConsentRepository:
@@ -49,20 +60,19 @@ class ConsentRepository:
         self.session.add(consent)
         await self.session.flush()
 
-    async def lock_for_share(self, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[Consent]:
-        """Rows a disclosure relies on, share-locked: a revocation (FOR UPDATE) of any of them
-        waits until the disclosing transaction has committed, and vice versa."""
-        if not pairs:
+    async def lock_for_share(
+        self, buyer_id: uuid.UUID, factory_ids: Sequence[uuid.UUID]
+    ) -> list[Any]:
+        """The state of the consent rows a disclosure relies on, share-locked: a revocation
+        (FOR UPDATE) of any of them waits until the disclosing transaction has committed, and
+        vice versa. Plain rows (factory_id, status, scopes, expires_at, ledger_seq): this runs
+        for every answer that discloses, and ORM objects cost more than the locks."""
+        if not factory_ids:
             return []
-        factory_ids = sorted({f for f, _ in pairs})
-        buyer_ids = sorted({b for _, b in pairs})
-        query = (
-            select(Consent)
-            .where(any_of(Consent.factory_id, factory_ids), any_of(Consent.buyer_org_id, buyer_ids))
-            .order_by(Consent.id)  # one lock order everywhere: no deadlocks between readers
-            .with_for_update(read=True)
+        found = await self.session.execute(
+            _LOCK_FOR_SHARE, {"buyer": buyer_id, "factories": list(factory_ids)}
         )
-        return list((await self.session.execute(query)).scalars())
+        return list(found)
 
     async def expired_grants(self, now: datetime, limit: int) -> list[Consent]:
         query = (

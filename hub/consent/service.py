@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,7 +51,12 @@ def _text(value: str | None, what: str) -> str | None:
     return value.strip()
 
 
-def is_in_force(consent: Consent, now: datetime) -> bool:
+class ConsentState(Protocol):
+    status: ConsentStatus
+    expires_at: datetime | None
+
+
+def is_in_force(consent: ConsentState, now: datetime) -> bool:
     return consent.status is ConsentStatus.GRANTED and (
         consent.expires_at is None or now < consent.expires_at
     )

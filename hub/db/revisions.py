@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, CheckConstraint, SmallInteger, func, select
+from sqlalchemy import BigInteger, CheckConstraint, SmallInteger, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,11 +44,13 @@ class Revisions:
     data: int
 
 
+# built once: it runs at the start of every request
+_READ = text(
+    "SELECT (SELECT max(seq) FROM consent_log), (SELECT revision FROM data_revision WHERE id = 1)"
+)
+
+
 async def read_revisions(session: AsyncSession) -> Revisions:
     """The ledger head and the data revision, in one statement (one snapshot, one round trip)."""
-    from hub.ledger.models import ConsentLogEntry  # the ledger's model; avoid an import cycle
-
-    head = select(func.max(ConsentLogEntry.seq)).scalar_subquery()
-    data = select(DataRevision.revision).where(DataRevision.id == 1).scalar_subquery()
-    found = (await session.execute(select(head, data))).one()
-    return Revisions(-1 if found[0] is None else int(found[0]), int(found[1] or 0))
+    head, data = (await session.execute(_READ)).one()
+    return Revisions(-1 if head is None else int(head), int(data or 0))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.consent.repository import ConsentRepository
@@ -42,10 +41,12 @@ class DisclosureRecorder:
         if not self.items or self.buyer_id is None:
             return 0
         buyer = self.buyer_id
-        pairs = sorted({(d.factory_id, buyer) for d in self.items})
-        rows = {c.factory_id: c for c in await ConsentRepository(session).lock_for_share(pairs)}
+        factories = sorted({d.factory_id for d in self.items})
+        locked = await ConsentRepository(session).lock_for_share(buyer, factories)
+        rows = {c.factory_id: c for c in locked}
+        log = DisclosureRepository(session)
         # the database's clock, read after the locks: comparable with ledger event times
-        now = (await session.execute(select(func.clock_timestamp()))).scalar_one()
+        now = await log.hold_for_writing()
         cited: list[tuple[Disclosed, int]] = []
         for item in sorted(
             self.items, key=lambda d: (str(d.factory_id), str(d.assessment_id), d.scope)
@@ -57,7 +58,5 @@ class DisclosureRecorder:
                     "nothing was disclosed, ask again"
                 )
             cited.append((item, consent.ledger_seq))
-        log = DisclosureRepository(session)
-        await log.hold_for_writing()
         await log.add_batch(now, self.request_id, buyer, cited)
         return len(cited)

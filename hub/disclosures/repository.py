@@ -19,6 +19,16 @@ if TYPE_CHECKING:
 
 DIGEST_LOCK_KEY = 0x4348444947455354  # "CHDIGEST"
 
+# built once: they run for every answer that discloses
+_HOLD_FOR_WRITING = text("SELECT pg_advisory_xact_lock_shared(:key), clock_timestamp()")
+_ADD_BATCH = text(
+    "INSERT INTO disclosures (at, request_id, buyer_org_id, factory_id, assessment_id,"
+    " scope, consent_ledger_seq)"
+    " SELECT :at, :request_id, :buyer, f, a, s, q"
+    " FROM unnest(CAST(:factories AS uuid[]), CAST(:assessments AS uuid[]),"
+    " CAST(:scopes AS text[]), CAST(:seqs AS bigint[])) AS t(f, a, s, q)"
+)
+
 
 class DisclosureRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -34,13 +44,7 @@ class DisclosureRepository:
         """One INSERT for the whole request: the rows travel as arrays, so the statement is the
         same text every time (a multi-row VALUES list would be compiled anew per size)."""
         await self.session.execute(
-            text(
-                "INSERT INTO disclosures (at, request_id, buyer_org_id, factory_id, assessment_id,"
-                " scope, consent_ledger_seq)"
-                " SELECT :at, :request_id, :buyer, f, a, s, q"
-                " FROM unnest(CAST(:factories AS uuid[]), CAST(:assessments AS uuid[]),"
-                " CAST(:scopes AS text[]), CAST(:seqs AS bigint[])) AS t(f, a, s, q)"
-            ),
+            _ADD_BATCH,
             {
                 "at": at,
                 "request_id": request_id,
@@ -75,8 +79,11 @@ class DisclosureRepository:
 
     # Disclosure writers hold this lock shared; the digest writer holds it exclusively, so
     # when it reads "every row up to id N" no transaction can still commit a smaller id.
-    async def hold_for_writing(self) -> None:
-        await self.session.execute(select(func.pg_advisory_xact_lock_shared(DIGEST_LOCK_KEY)))
+    async def hold_for_writing(self) -> datetime:
+        """Hold the lock; return the database clock read once it is held (one round trip)."""
+        found = await self.session.execute(_HOLD_FOR_WRITING, {"key": DIGEST_LOCK_KEY})
+        now: datetime = found.one()[1]
+        return now
 
     async def hold_for_digest(self) -> None:
         await self.session.execute(select(func.pg_advisory_xact_lock(DIGEST_LOCK_KEY)))
