@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -102,7 +103,7 @@ class Authorizer:
             log.exception("authorization error: denied")
             return False
 
-    def buyer_grants(self, principal: Principal) -> dict[uuid.UUID, Grant]:
+    def buyer_grants(self, principal: Principal) -> Mapping[uuid.UUID, Grant]:
         """Grants in force to this buyer, from the g2 links; empty for any other role."""
         if principal.role is not Role.BUYER:
             return {}
@@ -122,20 +123,22 @@ class RequestAuthz:
     authorizer: Authorizer
     principal: Principal
     healthy: bool = True
-    _grants: dict[uuid.UUID, Grant] | None = field(default=None, repr=False)
+    _grants: Mapping[uuid.UUID, Grant] | None = field(default=None, repr=False)
+    _first_expiry: datetime | None = field(default=None, repr=False)
 
-    def grants(self) -> dict[uuid.UUID, Grant]:
+    def grants(self) -> Mapping[uuid.UUID, Grant]:
         if not self.healthy:
             return {}
         if self._grants is None:
             self._grants = self.authorizer.buyer_grants(self.principal)
+            # read with the map, with no await between: the expiry of this very map
+            self._first_expiry = self.authorizer.projection.next_expiry(self.principal.org_id)
         return self._grants
 
     def valid_until(self) -> datetime | None:
         """When the first of the caller's grants now in force lapses by itself (an answer built
         on them is not reused past it)."""
-        expiries = [g.expires_at for g in self.grants().values() if g.expires_at is not None]
-        return min(expiries, default=None)
+        return self._first_expiry if self.grants() else None
 
     def may(self, act: str, kind: str, owner: uuid.UUID | None = None) -> bool:
         return self.healthy and self.authorizer.may(self.principal, act, kind, owner)
