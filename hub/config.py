@@ -19,6 +19,7 @@
 | HUB_CHECKPOINT_INTERVAL | 5 | seconds between checkpoints when the log grew; 0: on demand only |
 | HUB_MATCH_HIGH, HUB_MATCH_LOW | 0.90, 0.75 | at or above HIGH links; below LOW creates |
 | HUB_ASSESSMENT_VALIDITY_DAYS | 365 | how old a published assessment may be and still be reused |
+| HUB_RESPONSE_CACHE_ENTRIES | 2000 | answers kept per process for repeated queries; 0: no cache |
 """
 
 from __future__ import annotations

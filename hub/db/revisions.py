@@ -8,7 +8,9 @@ by it, read in the same statement as the ledger head the consent projection then
 any commit after that read moves the key for every request that starts after it.
 
 One row, bumped last: the lock is held only while committing, so writers queue only there and
-no lock cycle can include it.
+no lock cycle can include it. A migration that changes rows of a table and then alters it runs
+SET CONSTRAINTS ALL IMMEDIATE in between (PostgreSQL refuses to alter a table with pending
+deferred trigger events).
 """
 
 from __future__ import annotations

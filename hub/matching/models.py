@@ -7,7 +7,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    FetchedValue,
+    Float,
+    ForeignKey,
+    Index,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,10 +36,16 @@ class SupplierLink(Base, HasId, HasCreatedAt):
         # a re-upload is idempotent: the buyer's own reference is the key
         UniqueConstraint("buyer_org_id", "buyer_ref"),
         Index("ix_supplier_links_factory_buyer", "factory_id", "buyer_org_id"),
+        # the list's order (factories in the order they joined the hub) read from one index, so
+        # a page costs the same for a buyer with 20 suppliers or 4,000
+        Index("ix_supplier_links_buyer_factory_seq", "buyer_org_id", "factory_seq", "id"),
     )
 
     buyer_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
     factory_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("factories.id"))
+    # factories.seq of factory_id, set by a trigger on every insert and on every change of
+    # factory_id (a merge), so no writer can get it wrong
+    factory_seq: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
     buyer_ref: Mapped[str] = mapped_column(Text)
     outcome: Mapped[MatchOutcome] = mapped_column(enum_column(MatchOutcome, "match_outcome"))
     confidence: Mapped[float] = mapped_column(Float)

@@ -73,7 +73,8 @@ class SupplierRepository:
                 (Consent.factory_id == SupplierLink.factory_id)
                 & (Consent.buyer_org_id == buyer_id),
             ).where(status_is(consent_status))
-        query = query.order_by(Factory.seq, SupplierLink.id)
+        # factory_seq is Factory.seq, kept on the link so the order comes from the link's index
+        query = query.order_by(SupplierLink.factory_seq, SupplierLink.id)
         return await keyset_page(self.session, query, first, after, whole_row=True)
 
     # --- matching -----------------------------------------------------------------------------

@@ -89,7 +89,9 @@ class ConsentModel(RuleBasedStateMachine):
     @rule(f=st.integers(0, 1), b=st.integers(0, 1), scopes=scope_sets, short=st.booleans())
     def grant(self, f: int, b: int, scopes: list[str], short: bool) -> None:
         p = self.pair(f, b)
-        expires = (datetime.now(UTC) + timedelta(seconds=0.4)).isoformat() if short else None
+        # far enough ahead to still be in the future when a loaded machine handles the request
+        ends = datetime.now(UTC) + timedelta(seconds=1)
+        expires = ends.isoformat() if short else None
         body = self._mutate(
             "mutation($b: ID!, $s: [ConsentScope!]!, $e: DateTime) { grantConsent(buyerId: $b, scopes: $s, expiresAt: $e) { id status } }",
             {"b": str(self.w.buyers[b].org.id), "s": scopes, "e": expires},
@@ -102,7 +104,8 @@ class ConsentModel(RuleBasedStateMachine):
         p.consent_id = body["data"]["grantConsent"]["id"]
         p.status, p.scopes = "GRANTED", tuple(scopes)
         if short:
-            self.w.run(asyncio.sleep(0.45))  # past its expiry: enforcement drops it at once
+            # past its expiry: enforcement drops it at once
+            self.w.run(asyncio.sleep((ends - datetime.now(UTC)).total_seconds() + 0.05))
             p.status, p.scopes = "ENDED", ()
 
     @rule(f=st.integers(0, 1), b=st.integers(0, 1))

@@ -103,3 +103,39 @@ async def test_pg_trgm_is_installed(database_url: str) -> None:
         assert await conn.fetchval("SELECT similarity('Dhaka Denim', 'Dhaka Denim Ltd')") > 0.5
     finally:
         await conn.close()
+
+
+async def test_supplier_links_get_their_factory_seq_on_an_upgrade_with_data(
+    database_url: str,
+) -> None:
+    """A migration with rows to rewrite: the data revision's deferred trigger events must not
+    stop the ALTER TABLE that follows (it did, on the large benchmark database)."""
+    await asyncio.to_thread(migrate.downgrade, database_url, "bc6b3aa8157a")
+    conn = await asyncpg.connect(_libpq(database_url))
+    try:
+        buyer = await conn.fetchval(
+            "INSERT INTO organizations (id, name, role) VALUES (gen_random_uuid(), 'B', 'BUYER') "
+            "RETURNING id"
+        )
+        factory, seq = await conn.fetchrow(
+            "INSERT INTO factories (id, hub_id, name, country, norm_name) "
+            "VALUES (gen_random_uuid(), 'CH-TEST0001', 'F', 'KH', 'f') RETURNING id, seq"
+        )
+        await conn.execute(
+            "INSERT INTO supplier_links (id, buyer_org_id, factory_id, buyer_ref, outcome, "
+            "confidence) VALUES (gen_random_uuid(), $1, $2, 'R1', 'MATCHED', 1.0)",
+            buyer,
+            factory,
+        )
+        await asyncio.to_thread(migrate.upgrade, database_url)
+        assert await conn.fetchval("SELECT factory_seq FROM supplier_links") == seq
+        # and the trigger keeps it for new links
+        await conn.execute(
+            "INSERT INTO supplier_links (id, buyer_org_id, factory_id, buyer_ref, outcome, "
+            "confidence) VALUES (gen_random_uuid(), $1, $2, 'R2', 'MATCHED', 1.0)",
+            buyer,
+            factory,
+        )
+        assert await conn.fetch("SELECT DISTINCT factory_seq FROM supplier_links") == [(seq,)]
+    finally:
+        await conn.close()
