@@ -26,11 +26,13 @@ class LedgerListener:
         sessions: async_sessionmaker[AsyncSession],
         authorizer: Authorizer,
         max_backoff: float = 30.0,
+        coalesce: float = 0.02,
     ) -> None:
         self.url = libpq_url
         self.sessions = sessions
         self.authorizer = authorizer
         self.max_backoff = max_backoff
+        self.coalesce = coalesce
         self.wake = asyncio.Event()
         self.connected = asyncio.Event()
 
@@ -73,6 +75,8 @@ class LedgerListener:
                 waiter.cancel()
                 closer.cancel()
             if self.wake.is_set():
+                # a burst of appends (grants at 100/s) becomes one catch-up, not one each
+                await asyncio.sleep(self.coalesce)
                 self.wake.clear()
                 try:
                     await self.catch_up()
