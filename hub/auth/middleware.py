@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections import OrderedDict
 from urllib.parse import parse_qs
 
+from cachetools import TLRUCache
 from joserfc.jwk import KeySet
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -19,28 +19,8 @@ from hub.errors import Unauthenticated
 PROTECTED_PREFIX = "/graphql"
 
 
-class VerifiedTokens:
-    """Tokens already verified, until they expire: a sourcing system sends the same token with
-    every request for its whole lifetime, and an RS256 check was a tenth of a small request.
-    Keyed by the whole token, so a changed byte is verified afresh."""
-
-    def __init__(self, max_entries: int = 10_000) -> None:
-        self.max_entries = max_entries
-        self._seen: OrderedDict[str, Principal] = OrderedDict()
-
-    def get(self, token: str) -> Principal | None:
-        principal = self._seen.get(token)
-        if principal is None:
-            return None
-        if time.time() >= principal.expires_at + EXPIRY_LEEWAY:
-            del self._seen[token]
-            return None
-        return principal
-
-    def add(self, token: str, principal: Principal) -> None:
-        self._seen[token] = principal
-        while len(self._seen) > self.max_entries:
-            self._seen.popitem(last=False)
+def _token_lapses(_token: str, principal: Principal, _now: float) -> float:
+    return float(principal.expires_at + EXPIRY_LEEWAY)
 
 
 class BearerAuthMiddleware:
@@ -48,13 +28,18 @@ class BearerAuthMiddleware:
         self.app = app
         self.keys = keys
         self.settings = settings
-        self.verified = VerifiedTokens()
+        # tokens already verified, until they expire: a sourcing system sends the same token
+        # with every request for its whole lifetime, and an RS256 check was a tenth of a small
+        # request; keyed by the whole token, so a changed byte is verified afresh
+        self.verified: TLRUCache[str, Principal] = TLRUCache(
+            10_000, ttu=_token_lapses, timer=time.time
+        )
 
     def _principal(self, token: str) -> Principal:
         principal = self.verified.get(token)
         if principal is None:
             principal = verify_access_token(token, self.keys, self.settings)
-            self.verified.add(token, principal)
+            self.verified[token] = principal
         return principal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

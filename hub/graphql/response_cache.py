@@ -22,12 +22,14 @@ dictionary lookup. What keeps a reused answer correct:
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
+import math
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from cachetools import TLRUCache
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from graphql.execution import ExecutionResult
 from strawberry.extensions import SchemaExtension
@@ -53,29 +55,31 @@ class CachedAnswer:
     valid_until: datetime | None
 
 
+def _lapses(_key: Key, answer: CachedAnswer, _now: float) -> float:
+    return answer.valid_until.timestamp() if answer.valid_until is not None else math.inf
+
+
 class ResponseCache:
-    """Process-wide, least recently used first out, bounded by entry count."""
+    """Process-wide: least recently used first out, bounded by entry count, and each answer
+    gone at its own lapse time (cachetools' TLRU cache on the wall clock)."""
 
     def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[Key, CachedAnswer] = OrderedDict()
+        self._entries: TLRUCache[Key, CachedAnswer] = TLRUCache(
+            max_entries, ttu=_lapses, timer=time.time
+        )
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Key, now: datetime) -> CachedAnswer | None:
+    def get(self, key: Key) -> CachedAnswer | None:
         found = self._entries.get(key)
-        if found is None or (found.valid_until is not None and now >= found.valid_until):
+        if found is None:
             self.misses += 1
-            return None
-        self._entries.move_to_end(key)
-        self.hits += 1
+        else:
+            self.hits += 1
         return found
 
     def put(self, key: Key, answer: CachedAnswer) -> None:
         self._entries[key] = answer
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -125,7 +129,7 @@ class ResponseCacheExtension(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         self.key = self._cache_key()
         if self.key is not None:
-            found = self.cache.get(self.key, datetime.now(UTC))
+            found = self.cache.get(self.key)
             if found is not None:
                 context: Context = self.execution_context.context
                 context.disclosures.items.update(found.disclosed)
