@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,24 +11,32 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from hub.auth import keys as signing_keys
-from hub.auth.middleware import BearerAuthMiddleware
+from hub.auth.middleware import BearerAuthMiddleware, TokenVerifier
 from hub.auth.server import TokenEndpoint
 from hub.auth.tokens import HubTokenGenerator
-from hub.authz.listener import LedgerListener
+from hub.authz.listener import LedgerCatchUp
 from hub.authz.service import Authorizer
 from hub.config import Settings
 from hub.consent.tasks import run_sweeper
 from hub.db.engine import build_engine, build_sessionmaker
+from hub.db.listen import NotificationListener
 from hub.db.migrate import head_revision
+from hub.events.feed import EventFeed
+from hub.events.outbox import NOTIFY_CHANNEL as EVENTS_CHANNEL
 from hub.graphql.response_cache import ResponseCache
 from hub.graphql.schema import build_schema
 from hub.graphql.view import HubGraphQL
+from hub.ledger.repository import NOTIFY_CHANNEL as LEDGER_CHANNEL
 from hub.ledger.signing import LedgerKey
 from hub.ledger.tasks import run_integrator
 from hub.ops.health import healthz, readyz
+from hub.webhooks.dispatcher import WebhookDispatcher
+from hub.webhooks.secrets import box_at
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -42,9 +51,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
     authorizer = Authorizer()
     entries = settings.response_cache_entries
     cache = ResponseCache(entries) if entries else None
-    graphql = HubGraphQL(build_schema(settings, cache), settings, sessions, authorizer)
+    verifier = TokenVerifier(keys.verification_keys(), settings)
+    feed = EventFeed(sessions, authorizer)
+    schema = build_schema(settings, cache)
+    graphql = HubGraphQL(schema, settings, sessions, authorizer, verifier, feed)
 
-    listener = LedgerListener(settings.libpq_url, sessions, authorizer)
+    dispatcher = WebhookDispatcher(
+        sessions, authorizer, box_at(settings.webhook_key_file), settings
+    )
+
+    async def on_events() -> None:
+        dispatcher.wake()
+        await feed.poll()
+
+    listener = NotificationListener(
+        settings.libpq_url,
+        {LEDGER_CHANNEL: LedgerCatchUp(sessions, authorizer), EVENTS_CHANNEL: on_events},
+    )
     ledger_key = LedgerKey.load_or_create(settings.ledger_key_file, settings.ledger_origin)
 
     @asynccontextmanager
@@ -57,6 +80,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.sweep_interval:
                 sweeper = run_sweeper(sessions, authorizer, settings.sweep_interval)
                 tasks.append(asyncio.create_task(sweeper, name="expiry-sweeper"))
+            if settings.webhook_delivery:
+                tasks.append(asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"))
             if settings.checkpoint_interval:
                 integrator = run_integrator(
                     sessions, ledger_key, settings.ledger_origin, settings.checkpoint_interval
@@ -67,7 +92,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            if tasks:
+                # a task stuck in a network call must not hold the shutdown
+                _, stuck = await asyncio.wait(tasks, timeout=3)
+                for task in stuck:
+                    log.warning("background task %s did not stop in time", task.get_name())
             await engine.dispose()
 
     async def jwks(request: Request) -> JSONResponse:
@@ -76,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route(
                 "/oauth/token",
                 TokenEndpoint(settings, sessions, generator).handle,
@@ -85,9 +115,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
-        middleware=[
-            Middleware(BearerAuthMiddleware, keys=keys.verification_keys(), settings=settings)
-        ],
+        middleware=[Middleware(BearerAuthMiddleware, verifier=verifier)],
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -97,6 +125,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.authorizer = authorizer
     app.state.response_cache = cache
     app.state.listener = listener
+    app.state.event_feed = feed
+    app.state.webhook_dispatcher = dispatcher
     app.state.ledger_key = ledger_key
     app.state.head_revision = head_revision()
     return app

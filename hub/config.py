@@ -20,6 +20,15 @@
 | HUB_MATCH_HIGH, HUB_MATCH_LOW | 0.90, 0.75 | at or above HIGH links; below LOW creates |
 | HUB_ASSESSMENT_VALIDITY_DAYS | 365 | how old a published assessment may be and still be reused |
 | HUB_RESPONSE_CACHE_ENTRIES | 2000 | answers kept per process for repeated queries; 0: no cache |
+| HUB_WEBHOOK_KEY_FILE | DATA_DIR/webhook-secrets.key | encrypts webhook signing secrets at rest |
+| HUB_WEBHOOK_DELIVERY | 1 | 0: this process sends no webhooks (others, or a restart, will) |
+| HUB_WEBHOOK_TIMEOUT | 10 | seconds a receiver has to answer one delivery |
+| HUB_WEBHOOK_RETRY_BASE / _MAX | 10 / 3600 | first retry delay (s), doubling up to the max |
+| HUB_WEBHOOK_WINDOW | 86400 | seconds of retries before a delivery fails, and of failures |
+|  |  | before an endpoint is disabled |
+| HUB_WEBHOOK_POLL | 1 | seconds between looks for due retries (new events wake it at once) |
+| HUB_WEBHOOK_CONCURRENCY | 4 | deliveries in flight per endpoint |
+| HUB_WEBHOOK_ALLOW_PRIVATE | 0 | 1: production webhooks may reach private addresses too |
 """
 
 from __future__ import annotations
@@ -61,6 +70,19 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{name} must be between 0 and 1, got {value}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g} seconds, got {value:g}")
     return value
 
 
@@ -109,6 +131,15 @@ class Settings:
     match_low: float
     assessment_validity_days: int
     response_cache_entries: int
+    webhook_key_file: Path
+    webhook_delivery: bool
+    webhook_timeout: float
+    webhook_retry_base: float
+    webhook_retry_max: float
+    webhook_window: float
+    webhook_poll: float
+    webhook_concurrency: int
+    webhook_allow_private: bool
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -139,6 +170,17 @@ class Settings:
             match_low=_float(env, "HUB_MATCH_LOW", 0.75),
             assessment_validity_days=_int(env, "HUB_ASSESSMENT_VALIDITY_DAYS", 365, 1, 3650),
             response_cache_entries=_int(env, "HUB_RESPONSE_CACHE_ENTRIES", 2000, 0, 1_000_000),
+            webhook_key_file=Path(
+                env.get("HUB_WEBHOOK_KEY_FILE") or data_dir / "webhook-secrets.key"
+            ),
+            webhook_delivery=not _bool_off(env, "HUB_WEBHOOK_DELIVERY"),
+            webhook_timeout=_seconds(env, "HUB_WEBHOOK_TIMEOUT", 10, 0.1, 120),
+            webhook_retry_base=_seconds(env, "HUB_WEBHOOK_RETRY_BASE", 10, 0.01, 86_400),
+            webhook_retry_max=_seconds(env, "HUB_WEBHOOK_RETRY_MAX", 3600, 0.01, 86_400),
+            webhook_window=_seconds(env, "HUB_WEBHOOK_WINDOW", 86_400, 1, 30 * 86_400),
+            webhook_poll=_seconds(env, "HUB_WEBHOOK_POLL", 1, 0.01, 60),
+            webhook_concurrency=_int(env, "HUB_WEBHOOK_CONCURRENCY", 4, 1, 100),
+            webhook_allow_private=_bool(env, "HUB_WEBHOOK_ALLOW_PRIVATE"),
         )
 
     @property

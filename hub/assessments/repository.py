@@ -309,20 +309,40 @@ class AssessmentRepository:
         rows = await self.session.execute(query)
         return {req.factory_id: (req, int(n), bool(reused)) for req, n, reused in rows}
 
-    async def fulfil_requests(self, factory_id: uuid.UUID, assessment_id: uuid.UUID) -> int:
-        result = await self.session.execute(
-            update(AssessmentRequest)
-            .where(
-                AssessmentRequest.factory_id == factory_id,
-                AssessmentRequest.status == RequestStatus.OPEN,
+    async def fulfil_requests(
+        self, factory_id: uuid.UUID, assessment_id: uuid.UUID
+    ) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """Close the factory's open request with this assessment: request id -> pooled buyers."""
+        fulfilled = (
+            (
+                await self.session.execute(
+                    update(AssessmentRequest)
+                    .where(
+                        AssessmentRequest.factory_id == factory_id,
+                        AssessmentRequest.status == RequestStatus.OPEN,
+                    )
+                    .values(
+                        status=RequestStatus.FULFILLED.name,
+                        assessment_id=assessment_id,
+                        fulfilled_at=func.now(),
+                    )
+                    .returning(AssessmentRequest.id)
+                )
             )
-            .values(
-                status=RequestStatus.FULFILLED.name,
-                assessment_id=assessment_id,
-                fulfilled_at=func.now(),
+            .scalars()
+            .all()
+        )
+        if not fulfilled:
+            return {}
+        rows = await self.session.execute(
+            select(AssessmentRequestBuyer.request_id, AssessmentRequestBuyer.buyer_org_id).where(
+                AssessmentRequestBuyer.request_id.in_(fulfilled)
             )
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]  # a CursorResult
+        pooled: dict[uuid.UUID, list[uuid.UUID]] = {r: [] for r in fulfilled}
+        for request_id, buyer_id in rows:
+            pooled[request_id].append(buyer_id)
+        return pooled
 
     async def sharing_counts(self, valid_since: dt.date) -> dict[str, int]:
         row = (

@@ -32,6 +32,13 @@ from hub.directory.models import Factory
 from hub.directory.repository import DirectoryRepository
 from hub.directory.service import normalise_country
 from hub.errors import BadUserInput, Conflict, NotFound
+from hub.events.outbox import emit
+from hub.events.types import (
+    ASSESSMENT_AMENDED,
+    ASSESSMENT_PUBLISHED,
+    ASSESSMENT_REQUEST_FULFILLED,
+    IMPROVEMENT_ACTION_UPDATED,
+)
 
 CYCLE_PATTERN = re.compile(r"^[0-9]{4}-[1-9][0-9]*$")
 
@@ -166,8 +173,36 @@ class AssessmentService:
             assessment.published_at = datetime.now(UTC)
             await self.repo.session.flush()
             # every buyer pooled in an open request for this factory is served now
-            await self.repo.fulfil_requests(assessment.factory_id, assessment.id)
+            pooled = await self.repo.fulfil_requests(assessment.factory_id, assessment.id)
+            await self._announce(assessment, pooled)
         return assessment
+
+    async def _announce(
+        self, assessment: Assessment, pooled: dict[uuid.UUID, list[uuid.UUID]]
+    ) -> None:
+        """Publication events: buyers hear of them only while they hold SUMMARY consent (the
+        existence of a report is itself what SUMMARY shows)."""
+        factory = await self.directory.factory(assessment.factory_id)
+        owner = factory.claimed_by_org_id if factory else None
+        ids = {"assessmentId": str(assessment.id), "factoryId": str(assessment.factory_id)}
+        await emit(
+            self.repo.session,
+            ASSESSMENT_PUBLISHED if assessment.version == 1 else ASSESSMENT_AMENDED,
+            factory_id=assessment.factory_id,
+            parties=(owner,),
+            gated_scope="SUMMARY",
+            data={**ids, "version": assessment.version},
+        )
+        for request_id, buyers in pooled.items():
+            await emit(
+                self.repo.session,
+                ASSESSMENT_REQUEST_FULFILLED,
+                factory_id=assessment.factory_id,
+                parties=(owner,),
+                gated_scope="SUMMARY",
+                gated_to=buyers,
+                data={**ids, "requestId": str(request_id)},
+            )
 
     async def _owned(self, assessor_org_id: uuid.UUID, assessment_id: uuid.UUID) -> Assessment:
         assessment = await self.repo.get(assessment_id)
@@ -203,6 +238,19 @@ class AssessmentService:
                     action.status = status
                     action.updated_at = datetime.now(UTC)
                     await self.repo.session.flush()
+                    await emit(
+                        self.repo.session,
+                        IMPROVEMENT_ACTION_UPDATED,
+                        factory_id=factory.id,
+                        parties=(factory.claimed_by_org_id,),
+                        gated_scope="IMPROVEMENT_PLAN",
+                        data={
+                            "actionId": str(action.id),
+                            "assessmentId": str(action.assessment_id),
+                            "factoryId": str(factory.id),
+                            "status": status.value,
+                        },
+                    )
                 return action
         raise NotFound(f"no improvement action {action_id}", argument="id")
 

@@ -5,12 +5,13 @@ key side by side until the old tokens have expired."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from joserfc.jwk import KeySet, RSAKey
+
+from hub.ops import keyfiles
 
 ALGORITHM = "RS256"
 
@@ -38,12 +39,13 @@ def new_key() -> RSAKey:
     )
 
 
+def _encoded(keys: KeySet) -> bytes:
+    return json.dumps(keys.as_dict(private=True), indent=2).encode()
+
+
 def load_or_create(path: Path) -> SigningKeys:
     """Read the key file, creating it (mode 0600) with one new key on first run."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_keys(path, KeySet([new_key()]))
-    data = json.loads(path.read_text())
+    data = json.loads(keyfiles.load_or_create(path, lambda: _encoded(KeySet([new_key()]))))
     keys = KeySet.import_key_set(data)
     if not keys.keys:
         raise ValueError(f"{path} holds no keys")
@@ -51,8 +53,4 @@ def load_or_create(path: Path) -> SigningKeys:
 
 
 def write_keys(path: Path, keys: KeySet) -> None:
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(keys.as_dict(private=True), f, indent=2)
-    os.replace(tmp, path)
+    keyfiles.write_private(path, _encoded(keys))

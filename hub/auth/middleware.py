@@ -23,9 +23,8 @@ def _token_lapses(_token: str, principal: Principal, _now: float) -> float:
     return float(principal.expires_at + EXPIRY_LEEWAY)
 
 
-class BearerAuthMiddleware:
-    def __init__(self, app: ASGIApp, keys: KeySet, settings: Settings) -> None:
-        self.app = app
+class TokenVerifier:
+    def __init__(self, keys: KeySet, settings: Settings) -> None:
         self.keys = keys
         self.settings = settings
         # tokens already verified, until they expire: a sourcing system sends the same token
@@ -35,12 +34,19 @@ class BearerAuthMiddleware:
             10_000, ttu=_token_lapses, timer=time.time
         )
 
-    def _principal(self, token: str) -> Principal:
+    def __call__(self, token: str) -> Principal:
+        """The token's principal, or Unauthenticated."""
         principal = self.verified.get(token)
         if principal is None:
             principal = verify_access_token(token, self.keys, self.settings)
             self.verified[token] = principal
         return principal
+
+
+class BearerAuthMiddleware:
+    def __init__(self, app: ASGIApp, verifier: TokenVerifier) -> None:
+        self.app = app
+        self.verifier = verifier
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or not scope["path"].startswith(
@@ -53,7 +59,7 @@ class BearerAuthMiddleware:
         token = _bearer_token(scope)
         try:
             if token is not None:
-                state["principal"] = self._principal(token)
+                state["principal"] = self.verifier(token)
             elif _is_operation(scope):
                 raise Unauthenticated("an access token is required: Authorization: Bearer <token>")
         except Unauthenticated as exc:
@@ -73,8 +79,12 @@ def _bearer_token(scope: Scope) -> str | None:
 
 
 def _is_operation(scope: Scope) -> bool:
-    """Everything but a plain GET of the GraphiQL page runs an operation."""
-    if scope["type"] == "websocket" or scope.get("method") != "GET":
+    """Everything but a plain GET of the GraphiQL page runs an operation. A WebSocket may
+    instead bring its token in graphql-transport-ws's connection_init (browsers cannot set
+    headers on one); nothing runs on it before the view has verified that token."""
+    if scope["type"] == "websocket":
+        return False
+    if scope.get("method") != "GET":
         return True
     return "query" in parse_qs(scope.get("query_string", b"").decode("latin-1"))
 

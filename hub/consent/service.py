@@ -29,6 +29,8 @@ from hub.db.paging import Page, check_first
 from hub.directory.models import Factory, Role
 from hub.directory.repository import DirectoryRepository
 from hub.errors import BadUserInput, Conflict, Forbidden, NotFound
+from hub.events.outbox import emit
+from hub.events.types import CONSENT_AMENDED
 from hub.ledger.events import EventType, NewEvent
 from hub.ledger.models import ConsentLogEntry
 from hub.ledger.repository import LedgerRepository
@@ -305,6 +307,11 @@ class ConsentService:
                     await self.consents.add(consent)
             except IntegrityError:
                 raise Conflict("this consent changed at the same moment; try again") from None
+        amends = (
+            kind is EventType.GRANTED
+            and consent.ledger_seq >= 0
+            and is_in_force(consent, datetime.now(UTC))
+        )
         entry = await self.ledger.append(
             NewEvent(
                 type=kind,
@@ -319,6 +326,19 @@ class ConsentService:
         )
         _project(consent, entry, kind, scopes, expires_at, reason)
         await self.consents.session.flush()
+        await emit(
+            self.consents.session,
+            CONSENT_AMENDED if amends else f"consent.{kind.value.lower()}",
+            factory_id=factory.id,
+            parties=(factory.claimed_by_org_id, buyer_id),
+            data={
+                "consentId": str(consent.id),
+                "factoryId": str(factory.id),
+                "buyerId": str(buyer_id),
+                "status": consent.status.value,
+                "ledgerSeq": entry.seq,
+            },
+        )
         return consent
 
 

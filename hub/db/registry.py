@@ -6,8 +6,10 @@ from hub.db import revisions as revisions_models
 from hub.db.base import Base
 from hub.directory import models as directory_models
 from hub.disclosures import models as disclosures_models
+from hub.events import models as events_models
 from hub.ledger import models as ledger_models
 from hub.matching import models as matching_models
+from hub.webhooks import models as webhooks_models
 
 __all__ = [
     "Base",
@@ -15,7 +17,9 @@ __all__ = [
     "consent_models",
     "directory_models",
     "disclosures_models",
+    "events_models",
     "ledger_models",
     "matching_models",
     "revisions_models",
+    "webhooks_models",
 ]

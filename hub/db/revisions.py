@@ -26,9 +26,20 @@ from hub.db.base import Base
 # Tables whose changes do not move the revision. The disclosure log grows with every answer that
 # discloses, and the Merkle tree and checkpoints grow with the log's digests of it: counting them
 # would make every such answer its own key. Answers that read them (disclosures, proofs,
-# checkpoints) are never cached. alembic_version is the migration tool's.
+# checkpoints) are never cached. alembic_version is the migration tool's. The outbox is written
+# only beside tracked changes, and it and the webhook tables then change with every delivery;
+# no cached answer reads them.
 UNTRACKED = frozenset(
-    {"disclosures", "ledger_tree", "checkpoints", "alembic_version", "data_revision"}
+    {
+        "disclosures",
+        "ledger_tree",
+        "checkpoints",
+        "alembic_version",
+        "data_revision",
+        "events",
+        "webhook_endpoints",
+        "webhook_deliveries",
+    }
 )
 
 

@@ -16,6 +16,7 @@ from hub.authz.service import RequestAuthz
 from hub.config import Settings
 from hub.db.revisions import Revisions
 from hub.disclosures.recorder import DisclosureRecorder
+from hub.events.feed import EventFeed
 from hub.graphql.loaders import Loaders
 
 
@@ -38,6 +39,11 @@ class RequestDatabase:
             if self._session is None:
                 self._session = self._sessions()
             yield self._session
+
+    def fresh(self) -> AsyncSession:
+        """A short session of its own, outside the request's transaction: a subscription lives
+        far longer than a transaction should."""
+        return self._sessions()
 
     async def finish(self, *, commit: bool) -> None:
         async with self._lock:
@@ -69,6 +75,10 @@ class Context:
     # the answer stands as executed: no check refused it, its transaction ended as planned
     settled: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # this process's reader of committed events, for subscriptions
+    feed: EventFeed | None = None
+    # graphql-transport-ws: connection_init's payload (strawberry sets it)
+    connection_params: dict[str, Any] | None = None
 
 
 Info = strawberry.Info[Context, None]

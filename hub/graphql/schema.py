@@ -30,11 +30,13 @@ from hub.config import Settings
 from hub.consent.graphql import ConsentMutation, ConsentQuery
 from hub.directory.graphql import DirectoryQuery
 from hub.disclosures.graphql import DisclosureQuery
+from hub.events.graphql import EventsSubscription
 from hub.graphql.errors import CodedErrors
 from hub.graphql.response_cache import ResponseCache, ResponseCacheExtension
 from hub.graphql.transaction import TransactionExtension
 from hub.ledger.graphql import LedgerMutation, LedgerQuery
 from hub.matching.graphql import SupplierMutation, SupplierQuery
+from hub.webhooks.graphql import WebhookMutation, WebhookQuery
 
 
 @strawberry.type
@@ -46,14 +48,25 @@ class Query(
     ConsentQuery,
     DisclosureQuery,
     LedgerQuery,
+    WebhookQuery,
 ):
     pass
 
 
 @strawberry.type
 class Mutation(
-    SupplierMutation, ConsentMutation, AssessmentsMutation, SharingMutation, LedgerMutation
+    SupplierMutation,
+    ConsentMutation,
+    AssessmentsMutation,
+    SharingMutation,
+    LedgerMutation,
+    WebhookMutation,
 ):
+    pass
+
+
+@strawberry.type
+class Subscription(EventsSubscription):
     pass
 
 
@@ -92,6 +105,7 @@ def build_schema(settings: Settings, cache: ResponseCache | None = None) -> stra
     return HubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

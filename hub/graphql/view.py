@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 import uuid
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -13,16 +18,25 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
+from hub.auth.principal import Principal
 from hub.authz.service import Authorizer, RequestAuthz
 from hub.config import Settings
 from hub.directory.models import Role
 from hub.disclosures.recorder import DisclosureRecorder
+from hub.errors import Unauthenticated
+from hub.events.feed import EventFeed
 from hub.graphql.context import Context, RequestDatabase
 from hub.graphql.errors import with_code
 from hub.graphql.loaders import Loaders
+
+# a socket that has not (yet) shown a token: expired from the start, so nothing can run as it
+NOBODY = Principal(org_id=uuid.UUID(int=0), role=Role.BUYER, subject="", token_id="", expires_at=0)
 
 
 class HubGraphQL(GraphQL[Context, None]):
@@ -32,15 +46,22 @@ class HubGraphQL(GraphQL[Context, None]):
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
         authorizer: Authorizer,
+        verifier: Callable[[str], Principal],
+        feed: EventFeed | None = None,
     ) -> None:
         super().__init__(
             schema,
             graphql_ide=None if settings.production else "graphiql",
             allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=20,
         )
         self.settings = settings
         self.sessions = sessions
         self.authorizer = authorizer
+        self.verifier = verifier
+        self.feed = feed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The GraphiQL page is static and needs no token; strawberry would build the (token
@@ -77,20 +98,59 @@ class HubGraphQL(GraphQL[Context, None]):
     ) -> Context:
         principal = request.state.principal if hasattr(request.state, "principal") else None
         if principal is None:
-            # the middleware lets no operation through without a token; fail closed anyway
-            raise HTTPException(401, "an access token is required")
+            if not isinstance(request, WebSocket):
+                # the middleware lets no operation through without a token; fail closed anyway
+                raise HTTPException(401, "an access token is required")
+            principal = NOBODY  # on_ws_connect verifies the token of connection_init
         db = RequestDatabase(self.sessions)
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        return Context(
+        request_id = (request.headers.get("x-request-id") or uuid.uuid4().hex)[:64]
+        context = Context(
             principal=principal,
             settings=self.settings,
             db=db,
-            request_id=request_id[:64],
+            request_id=request_id,
             loaders=Loaders(db.session),
             authz=RequestAuthz(self.authorizer, principal),
-            disclosures=DisclosureRecorder(
-                principal.org_id if principal.role is Role.BUYER else None, request_id[:64]
-            ),
+            disclosures=DisclosureRecorder(None, request_id),
             request=request,
             response=response,
+            feed=self.feed,
         )
+        self._as(context, principal)
+        return context
+
+    def _as(self, context: Context, principal: Principal) -> None:
+        context.principal = principal
+        context.authz = RequestAuthz(self.authorizer, principal)
+        context.disclosures = DisclosureRecorder(
+            principal.org_id if principal.role is Role.BUYER else None, context.request_id
+        )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws: a token from the upgrade's header, or else from
+        connection_init's payload ({"Authorization": "Bearer …"}); the socket closes when it
+        expires (each subscription also ends then by itself)."""
+        if context.principal is NOBODY:
+            params = getattr(context, "connection_params", None) or {}
+            header = params.get("Authorization") or params.get("authorization") or ""
+            scheme, _, token = str(header).partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise ConnectionRejectionError({"message": "an access token is required"})
+            try:
+                self._as(context, self.verifier(token.strip()))
+            except Unauthenticated as exc:
+                raise ConnectionRejectionError({"message": exc.message}) from None
+        socket = context.response
+        if isinstance(socket, WebSocket):
+            # a second after expiry: each subscription first ends itself with UNAUTHENTICATED
+            left = max(0.0, context.principal.expires_at - time.time()) + 1.0
+            asyncio.get_running_loop().call_later(
+                left, lambda: asyncio.ensure_future(_close_expired(socket))
+            )
+        unset: UnsetType = UNSET
+        return unset
+
+
+async def _close_expired(socket: WebSocket) -> None:
+    with contextlib.suppress(Exception):  # closed already
+        await socket.close(code=4401, reason="token expired")

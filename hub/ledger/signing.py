@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -14,6 +13,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from hub.ledger.note import Verifier, key_id, verifier_key
+from hub.ops import keyfiles
 
 
 class LedgerKey:
@@ -32,17 +32,13 @@ class LedgerKey:
 
     @classmethod
     def load_or_create(cls, path: Path, name: str) -> LedgerKey:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pem = Ed25519PrivateKey.generate().private_bytes(
+        pem = keyfiles.load_or_create(
+            path,
+            lambda: Ed25519PrivateKey.generate().private_bytes(
                 Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
-            )
-            tmp = path.with_suffix(".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(pem)
-            os.replace(tmp, path)
-        key = load_pem_private_key(path.read_bytes(), password=None)
+            ),
+        )
+        key = load_pem_private_key(pem, password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"{path} does not hold an Ed25519 private key")
         return cls(name, key)

@@ -14,6 +14,8 @@ from hub.consent.service import ConsentService
 from hub.directory.models import Factory
 from hub.directory.repository import DirectoryRepository
 from hub.errors import BadUserInput, Conflict, Forbidden, NotFound
+from hub.events.outbox import emit
+from hub.events.types import FACTORY_MERGED
 from hub.matching.repository import SupplierRepository
 
 
@@ -39,6 +41,8 @@ class FactoryMerger:
             raise Conflict("one of these records was merged already")
         if merged.country != survivor.country:
             raise BadUserInput("records in two countries are two factories")
+        owner = merged.claimed_by_org_id or survivor.claimed_by_org_id
+        linked = await self.suppliers.buyers_of([merged.id, survivor.id])
         await self._move_claim(merged, survivor)
         consents = ConsentService(self.session, self.authz)
         for consent in await consents.of_factory(merged.id):
@@ -60,6 +64,14 @@ class FactoryMerger:
                 setattr(survivor, field, value)
         merged.merged_into_id = survivor.id
         await self.session.flush()
+        # directory facts, not reports: every buyer that listed either record hears of it
+        await emit(
+            self.session,
+            FACTORY_MERGED,
+            factory_id=survivor.id,
+            parties=(owner, *linked),
+            data={"factoryId": str(survivor.id), "mergedId": str(merged.id)},
+        )
         return survivor
 
     async def _move_claim(self, merged: Factory, survivor: Factory) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.consent.models import Consent, ConsentStatus
 from hub.consent.repository import status_is
+from hub.db.filters import any_of
 from hub.db.paging import Page, keyset_page
 from hub.directory.models import Factory
 from hub.matching.models import (
@@ -28,6 +29,15 @@ CANDIDATE_SIMILARITY = 0.45
 class SupplierRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def buyers_of(self, factory_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        """Buyers whose supplier list holds any of these factories."""
+        query = (
+            select(SupplierLink.buyer_org_id)
+            .where(any_of(SupplierLink.factory_id, factory_ids))
+            .distinct()
+        )
+        return list((await self.session.execute(query)).scalars())
 
     async def ensure_link(self, buyer_id: uuid.UUID, factory: Factory) -> None:
         """A buyer that asks a factory for access (or is granted it) has it as a supplier."""

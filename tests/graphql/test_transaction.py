@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from hub.auth import keys as signing_keys
-from hub.auth.middleware import BearerAuthMiddleware
+from hub.auth.middleware import BearerAuthMiddleware, TokenVerifier
 from hub.authz.service import Authorizer
 from hub.config import Settings
 from hub.db.engine import build_engine, build_sessionmaker
@@ -67,10 +67,11 @@ async def probe_http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         query=ProbeQuery, mutation=Probe, extensions=[TransactionExtension, CodedErrors]
     )
     engine = build_engine(settings)
-    view = HubGraphQL(schema, settings, build_sessionmaker(engine), Authorizer())
     keys = signing_keys.load_or_create(settings.signing_key_file)
+    verifier = TokenVerifier(keys.verification_keys(), settings)
+    view = HubGraphQL(schema, settings, build_sessionmaker(engine), Authorizer(), verifier)
     app = Starlette(routes=[Route("/graphql", view, methods=["POST"])])
-    wrapped = BearerAuthMiddleware(app, keys.verification_keys(), settings)
+    wrapped = BearerAuthMiddleware(app, verifier)
     transport = httpx.ASGITransport(app=wrapped)  # type: ignore[arg-type]
     async with (
         LifespanManager(app),
