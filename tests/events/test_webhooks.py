@@ -4,6 +4,7 @@ rolled back, and not lost when the process that made the change dies."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import signal
@@ -40,6 +41,7 @@ DELIVERIES = (
     "query($w: ID) { webhookDeliveries(webhookId: $w) { totalCount edges { node "
     "{ eventId type status attempts lastStatusCode lastError } } } }"
 )
+README = Path(__file__).resolve().parents[2] / "README.md"
 ALL_CONSENT = ["consent.requested", "consent.granted", "consent.revoked", "consent.declined"]
 
 
@@ -280,3 +282,33 @@ async def test_the_outbox_is_drained_after_the_process_that_committed_dies(
         async with hub_server(database_url, key_file, **fast):
             [delivery] = await receiver.wait_for("/hook", 1)
     assert verified(hook["secret"], delivery)["data"]["consentId"] == consent["id"]
+
+
+async def test_the_readme_example_registers_and_verifies(
+    http: httpx.AsyncClient, actors: Actors, database_url: str, key_file: Path
+) -> None:
+    """The README's Python, run as written, against a live hub and a local receiver."""
+    readme = README.read_text()
+    section = readme.split("## Hearing about changes", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    factory, buyer = actors[Role.FACTORY], actors[Role.BUYER]
+    fast = {"HUB_WEBHOOK_POLL": "0.05", "HUB_DATA_DIR": str(key_file.parent)}
+    async with (
+        webhook_receiver() as receiver,
+        hub_server(database_url, key_file, **fast) as (
+            base,
+            _,
+        ),
+    ):
+        code = (
+            code.replace('"http://localhost:8000"', repr(base))
+            .replace('"…a BUYER token…"', repr(buyer.token))
+            .replace("https://buyer.example/hub-events", receiver.url("/hub-events"))
+        )
+        scope: dict[str, Any] = {}
+        await asyncio.to_thread(exec, code, scope)  # the example is synchronous, as written
+        await grant(http, factory, buyer, ["SUMMARY"])
+        [delivery] = await receiver.wait_for("/hub-events", 1)
+    event = scope["on_delivery"](delivery.body, delivery.headers)
+    assert event["type"] == "consent.granted"
+    assert event["data"]["buyerId"] == str(buyer.org.id)
