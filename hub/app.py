@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
 
     async def on_events() -> None:
-        dispatcher.wake()
+        dispatcher.events_committed()
         await feed.poll()
 
     listener = NotificationListener(

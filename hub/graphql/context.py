@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import strawberry
@@ -39,6 +39,9 @@ class RequestDatabase:
             if self._session is None:
                 self._session = self._sessions()
             yield self._session
+
+    def another(self) -> RequestDatabase:
+        return RequestDatabase(self._sessions)
 
     def fresh(self) -> AsyncSession:
         """A short session of its own, outside the request's transaction: a subscription lives
@@ -79,6 +82,21 @@ class Context:
     feed: EventFeed | None = None
     # graphql-transport-ws: connection_init's payload (strawberry sets it)
     connection_params: dict[str, Any] | None = None
+
+    def for_operation(self) -> Context:
+        """A copy with its own transaction, loaders and disclosure record. Strawberry builds a
+        WebSocket's context once per connection; operations on one socket must not share a
+        transaction (one would commit or roll back the other's work) or what they disclosed."""
+        db = self.db.another()
+        return replace(
+            self,
+            db=db,
+            loaders=Loaders(db.session),
+            disclosures=DisclosureRecorder(self.disclosures.buyer_id, self.request_id),
+            revisions=None,
+            settled=False,
+            extra={},
+        )
 
 
 Info = strawberry.Info[Context, None]

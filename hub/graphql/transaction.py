@@ -21,6 +21,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from graphql import GraphQLError
+from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
@@ -40,6 +41,8 @@ def _replace_answer(result: object, error: GraphQLError) -> None:
 class TransactionExtension(SchemaExtension):
     async def on_operation(self) -> AsyncIterator[None]:
         context = self.execution_context.context
+        if isinstance(context, Context) and isinstance(context.request, WebSocket):
+            context = self.execution_context.context = context.for_operation()
         if isinstance(context, Context):
             try:
                 async with context.db.session() as session:
@@ -88,6 +91,17 @@ class TransactionExtension(SchemaExtension):
             _replace_answer(result, self._internal(context, " nothing was saved."))
         else:
             context.settled = settled
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if (
+            isinstance(context, Context)
+            and self.execution_context.operation_type is OperationType.SUBSCRIPTION
+        ):
+            # a subscription lives for hours: it holds no connection and no transaction (its
+            # reads take short sessions of their own, hub.events.graphql)
+            await context.db.finish(commit=False)
+        yield
 
     @staticmethod
     def _internal(context: Context, suffix: str = "") -> GraphQLError:

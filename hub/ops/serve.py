@@ -45,6 +45,8 @@ def serve(
         log_level="info",
         access_log=access_log,
         proxy_headers=True,
+        # open WebSockets (subscriptions) must not hold a stopping server forever
+        timeout_graceful_shutdown=10,
     )
 
 

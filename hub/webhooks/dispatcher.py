@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
+from cryptography.fernet import InvalidToken
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.authz.service import Authorizer
@@ -61,12 +62,18 @@ class WebhookDispatcher:
         self.box = box
         self.settings = settings
         self._wake = asyncio.Event()
+        self._events = True  # look for events not fanned out yet (at start, and on NOTIFY)
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._sending: set[asyncio.Task[None]] = set()
         # the lease outlives the send's timeout, so no second process sends it meanwhile
         self.lease = settings.webhook_timeout * 2 + 5
 
     def wake(self) -> None:
+        self._wake.set()
+
+    def events_committed(self) -> None:
+        """NOTIFY handler: there may be events to fan out."""
+        self._events = True
         self._wake.set()
 
     async def run(self) -> None:
@@ -76,13 +83,18 @@ class WebhookDispatcher:
                 while True:
                     self._wake.clear()
                     try:
-                        while await self.fan_out():
-                            pass
+                        if self._events:
+                            self._events = False
+                            while await self.fan_out() == FANOUT_BATCH:
+                                pass
                         await self.deliver_due(client)
                     except Exception:
+                        self._events = True
                         log.exception("webhook dispatch failed; retrying")
-                    with contextlib.suppress(TimeoutError):
+                    try:
                         await asyncio.wait_for(self._wake.wait(), self.settings.webhook_poll)
+                    except TimeoutError:
+                        self._events = True  # another process's fan-out may have died
             finally:
                 for task in self._sending:
                     task.cancel()
@@ -137,13 +149,24 @@ class WebhookDispatcher:
         status_code: int | None = None
         retry_after: float | None = None
         try:
+            secret = self.box.open(d.secret)
+        except InvalidToken:
+            # sealed with another key file: this process is misconfigured, not the receiver
+            # at fault; leave the delivery to a process that holds the right key
+            log.error(
+                "cannot open webhook secrets: HUB_WEBHOOK_KEY_FILE differs from the one that "
+                "sealed them; this process sends no webhooks until that is fixed"
+            )
+            await self._release(d)
+            return
+        try:
             target = await urls.resolve(
                 d.url,
                 production=self.settings.production,
                 allow_private=self.settings.webhook_allow_private,
             )
             payload = signing.body(d.type, d.at, d.data)
-            headers = signing.headers(self.box.open(d.secret), str(d.event_id), payload)
+            headers = signing.headers(secret, str(d.event_id), payload)
             status_code, retry_after = await _post(client, target, headers, payload)
             error = "" if 200 <= status_code < 300 else f"answered HTTP {status_code}"
         except BadUserInput as exc:
@@ -161,18 +184,21 @@ class WebhookDispatcher:
             # the lease lapses and another attempt follows: at least once
             log.exception("could not record the outcome of webhook delivery %s", d.id)
 
+    async def _release(self, d: Claimed) -> None:
+        async with self.sessions() as session, session.begin():
+            await WebhookRepository(session).release(d.id)
+
     async def _record(
         self, d: Claimed, status_code: int | None, error: str, retry_after: float | None
     ) -> None:
         now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
             repo = WebhookRepository(session)
-            endpoint = await repo.endpoint(d.endpoint_id, lock=True)
             if not error and status_code is not None:
                 await repo.delivered(d.id, status_code)
-                if endpoint is not None:
-                    endpoint.failing_since = None
+                await repo.succeeded(d.endpoint_id)  # no lock unless it was failing
                 return
+            endpoint = await repo.endpoint(d.endpoint_id, lock=True)
             window = timedelta(seconds=self.settings.webhook_window)
             # retried until the window has passed, the last try right at its end
             due = min(

@@ -160,6 +160,21 @@ class WebhookRepository:
             )
         )
 
+    async def release(self, delivery_id: int) -> None:
+        """Give a claimed delivery back untried."""
+        await self.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id)
+            .values(leased_until=None, attempts=WebhookDelivery.attempts - 1)
+        )
+
+    async def succeeded(self, endpoint_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.failing_since.is_not(None))
+            .values(failing_since=None)
+        )
+
     async def retry_at(
         self, delivery_id: int, when: datetime | None, status_code: int | None, error: str
     ) -> None:

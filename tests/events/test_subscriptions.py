@@ -169,3 +169,26 @@ async def test_a_socket_needs_a_valid_token_and_ends_when_it_expires(
             assert (await receive(ws))["type"] == "complete"
             with pytest.raises(ConnectionClosed):
                 await receive(ws, wait=10)
+
+
+async def test_open_subscriptions_hold_no_database_connection(
+    actors: Actors, database_url: str, key_file: Path
+) -> None:
+    """More subscriptions than the pool has connections, and queries still answer at once;
+    a query sent over the same socket runs in its own transaction."""
+    buyer = actors[Role.BUYER]
+    async with (
+        hub_server(database_url, key_file, HUB_DB_POOL_SIZE="2") as (a, _),
+        graphql_socket(a, buyer.token) as ws,
+        httpx.AsyncClient(base_url=a, timeout=5) as http,
+    ):
+        for n in range(8):
+            await start(ws, UPDATES, op_id=f"s{n}")
+        await asyncio.sleep(0.5)
+        answered = await gql(http, "{ viewer { role } }", actor=buyer)
+        assert answered["data"] == {"viewer": {"role": "BUYER"}}
+        await start(ws, "{ viewer { role } }", op_id="q")
+        over_socket = await receive(ws)
+        assert over_socket["id"] == "q"
+        assert over_socket["payload"]["data"] == {"viewer": {"role": "BUYER"}}
+        assert (await receive(ws))["type"] == "complete"
