@@ -5,7 +5,8 @@
    in its own transaction, as the hub's services write them) to a buyer with one webhook; a
    local receiver notes when each arrives. Prints p50/p95/p99/max from the commit's return to
    the delivery's arrival, and how many arrived.
-2. open subscriptions vs. ordinary queries: the p50/p95/p99 of a plain query (8 concurrent
+2. a slow receiver (5 s per delivery) vs. ordinary queries on the same process.
+3. open subscriptions vs. ordinary queries: the p50/p95/p99 of a plain query (8 concurrent
    clients, response cache off so each one executes) on one server process, first with no
    WebSocket open, then with 1,000 open `supplierUpdates` subscriptions (100 buyers), idle and
    then with 20 events/s fanned out to them.
@@ -25,6 +26,7 @@ import random
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +108,35 @@ class Emitter:
         await self.engine.dispose()
 
 
+@contextlib.asynccontextmanager
+async def local_receiver(app: Any) -> AsyncIterator[str]:
+    """An ASGI receiver served on a free local port; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, port=port, lifespan="off", log_level="warning", access_log=False)
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def register_webhook(base: str, token: str, url: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as http:
+        r = await http.post(
+            "/graphql",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "query": "mutation($u: String!) { registerWebhook(url: $u, "
+                'events: ["consent.granted"]) { id } }',
+                "variables": {"u": url},
+            },
+        )
+    assert "errors" not in r.json(), r.text
+
+
 async def webhook_latency(
     settings: Settings, rate: float, seconds: float, concurrency: int | None = None
 ) -> None:
@@ -125,24 +156,12 @@ async def webhook_latency(
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(receiver, port=port, lifespan="off", log_level="warning", access_log=False)
-    )
-    serving = asyncio.create_task(server.serve())
     extra = {"HUB_WEBHOOK_CONCURRENCY": str(concurrency)} if concurrency else {}
-    async with hub_process(settings, workers=2, **extra) as (base, _):
-        async with httpx.AsyncClient(base_url=base) as http:
-            r = await http.post(
-                "/graphql",
-                headers={"Authorization": f"Bearer {tokens[0]}"},
-                json={
-                    "query": "mutation($u: String!) { registerWebhook(url: $u, "
-                    'events: ["consent.granted"]) { id } }',
-                    "variables": {"u": f"http://127.0.0.1:{port}/hook"},
-                },
-            )
-            assert "errors" not in r.json(), r.text
+    async with (
+        local_receiver(receiver) as receiving,
+        hub_process(settings, workers=2, **extra) as (base, _),
+    ):
+        await register_webhook(base, tokens[0], receiving + "/hook")
         emitter = Emitter(settings)
         await emitter.run(buyers, rate, seconds)
         deadline = time.perf_counter() + 30
@@ -151,8 +170,6 @@ async def webhook_latency(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(all_in.wait(), 1)
         await emitter.close()
-    server.should_exit = True
-    await serving
     conn = await asyncpg.connect(settings.libpq_url)
     try:
         for row in await conn.fetch(
@@ -255,6 +272,41 @@ async def subscriptions_vs_queries(settings: Settings, sockets: int, requests: i
             print(f"  p99 {ratio_label}: {pct(times, 0.99) / floor:.2f}x the baseline's")
 
 
+async def slow_receiver(settings: Settings, requests: int) -> None:
+    """Webhooks to a receiver that answers after 5 s (timeout 10 s), 50 events/s: the API's
+    latency with and without that backlog, on one server process."""
+    buyers, tokens = await make_buyers(settings, 1)
+    answered = [0]
+
+    async def receiver(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await asyncio.sleep(5)
+        answered[0] += 1
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async with (
+        local_receiver(receiver) as receiving,
+        hub_process(settings, workers=1, HUB_RESPONSE_CACHE_ENTRIES="0") as (base, _),
+    ):
+        await register_webhook(base, tokens[0], receiving + "/slow")
+        await query_latencies(base, tokens[0], 1500)  # warm-up
+        quiet = await query_latencies(base, tokens[0], requests)
+        emitter = Emitter(settings)
+        stream = asyncio.create_task(emitter.run(buyers, 50, 3600))
+        await asyncio.sleep(6)  # the backlog builds up: every slot waits on the receiver
+        slowed = await query_latencies(base, tokens[0], requests)
+        stream.cancel()
+        await emitter.close()
+    print(
+        "a receiver that takes 5 s per delivery, 50 events/s: ordinary queries p99"
+        f" {pct(quiet, 0.99):.1f} ms before, {pct(slowed, 0.99):.1f} ms with the backlog"
+        f" (p50 {pct(quiet, 0.5):.1f} -> {pct(slowed, 0.5):.1f} ms); {answered[0]} deliveries"
+        " answered meanwhile (4 in flight at a time)"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=100)
@@ -262,12 +314,15 @@ async def main() -> None:
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, help="HUB_WEBHOOK_CONCURRENCY")
-    parser.add_argument("--only", choices=("webhooks", "subscriptions"))
+    parser.add_argument("--only", choices=("webhooks", "slow", "subscriptions"))
     args = parser.parse_args()
-    if args.only != "subscriptions":
+    if args.only in (None, "webhooks"):
         async with scratch_database(DB) as settings:
             await webhook_latency(settings, args.rate, args.seconds, args.concurrency)
-    if args.only != "webhooks":
+    if args.only in (None, "slow"):
+        async with scratch_database(DB) as settings:
+            await slow_receiver(settings, args.requests)
+    if args.only in (None, "subscriptions"):
         async with scratch_database(DB) as settings:
             await subscriptions_vs_queries(settings, args.sockets, args.requests)
 
