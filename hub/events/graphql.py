@@ -50,7 +50,7 @@ class SupplierUpdate:
             event_id=strawberry.ID(str(event.event_id)),
             type=event.type,
             at=event.at,
-            factory_id=strawberry.ID(str(data.get("factoryId") or event.factory_id)),
+            factory_id=strawberry.ID(str(event.factory_id)),
             consent_id=ident("consentId"),
             assessment_id=ident("assessmentId"),
             status=data.get("status"),
@@ -90,7 +90,8 @@ class EventsSubscription:
         ctx = info.context
         if not ctx.authz.may("subscribe", "supplier_update"):
             raise Forbidden("supplierUpdates is for buyers")
-        async for event in _events(ctx, lambda e: True):
+        # events about a factory (not, say, the notice that one of its webhooks was disabled)
+        async for event in _events(ctx, lambda e: e.factory_id is not None):
             yield SupplierUpdate.from_event(event)
 
     @strawberry.subscription(
