@@ -10,7 +10,8 @@ hub_run() {                  # exec a command with this contender's hub settings
   exec env DATABASE_URL="$CONTENDER_DATABASE_URL" HUB_DATA_DIR="$CONTENDER_STATE_DIR" \
     HUB_SIGNING_KEY_FILE="$CONTENDER_STATE_DIR/jwt-signing-keys.json" \
     HUB_DB_POOL_SIZE="$(( ${PG_POOL_MAX:-10} / ${HUB_WORKERS:-2} ))" \
-    HUB_RESPONSE_CACHE_ENTRIES="${HUB_RESPONSE_CACHE_ENTRIES:-2000}" "$@"
+    HUB_RESPONSE_CACHE_ENTRIES="${HUB_RESPONSE_CACHE_ENTRIES:-2000}" \
+    HUB_RATE_BUDGET=0 HUB_CLIENT_CONCURRENCY=0 "$@"   # the harness drives 64 clients with few tokens
 }
 contender_setup() {
   [ -x "$HUB_VENV/bin/pip" ] || python3 -m venv "$HUB_VENV"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,12 +27,14 @@ from hub.db.listen import NotificationListener
 from hub.db.migrate import head_revision
 from hub.events.feed import EventFeed
 from hub.events.outbox import NOTIFY_CHANNEL as EVENTS_CHANNEL
+from hub.graphql.ratelimit import ClientBudgets
 from hub.graphql.response_cache import ResponseCache
 from hub.graphql.schema import build_schema
 from hub.graphql.view import HubGraphQL
 from hub.ledger.repository import NOTIFY_CHANNEL as LEDGER_CHANNEL
 from hub.ledger.signing import LedgerKey
 from hub.ledger.tasks import run_integrator
+from hub.ops.guard import RequestGuard
 from hub.ops.health import healthz, readyz
 from hub.webhooks.dispatcher import WebhookDispatcher
 from hub.webhooks.secrets import box_at
@@ -42,6 +45,10 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> Starlette:
     """The ASGI app. With no settings, from the environment (as uvicorn workers start it)."""
     settings = settings or Settings.from_env()
+    # "Did you mean …?" in validation errors maps the schema for a stranger (graphql-core reads
+    # this module global at each error)
+    suggestions = importlib.import_module("graphql.pyutils.did_you_mean")
+    suggestions.MAX_LENGTH = 0 if settings.production else 5  # type: ignore[attr-defined]
     if not settings.database_url:
         raise RuntimeError("create_app needs DATABASE_URL; `hub serve` resolves it")
     keys = signing_keys.load_or_create(settings.signing_key_file)
@@ -53,7 +60,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     cache = ResponseCache(entries) if entries else None
     verifier = TokenVerifier(keys.verification_keys(), settings)
     feed = EventFeed(sessions, authorizer)
-    schema = build_schema(settings, cache)
+    budgets = ClientBudgets(settings)
+    schema = build_schema(settings, cache, budgets)
     graphql = HubGraphQL(schema, settings, sessions, authorizer, verifier, feed)
 
     dispatcher = WebhookDispatcher(
@@ -115,7 +123,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
-        middleware=[Middleware(BearerAuthMiddleware, verifier=verifier)],
+        # outermost first: the guard needs the principal the token middleware found
+        middleware=[
+            Middleware(BearerAuthMiddleware, verifier=verifier),
+            Middleware(RequestGuard, settings=settings, budgets=budgets),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

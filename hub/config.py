@@ -20,6 +20,13 @@
 | HUB_MATCH_HIGH, HUB_MATCH_LOW | 0.90, 0.75 | at or above HIGH links; below LOW creates |
 | HUB_ASSESSMENT_VALIDITY_DAYS | 365 | how old a published assessment may be and still be reused |
 | HUB_RESPONSE_CACHE_ENTRIES | 2000 | answers kept per process for repeated queries; 0: no cache |
+| HUB_MAX_COST | 25000 | largest estimated cost of one request (hub.graphql.cost) |
+| HUB_RATE_BUDGET | 2000000 | cost points per client per minute; 0: no budget |
+| HUB_CLIENT_CONCURRENCY | 16 | requests in flight per client; 0: no cap |
+| HUB_MAX_BODY | 5000000 | largest request body in bytes |
+| HUB_REQUEST_TIMEOUT | 30 | seconds a GraphQL request may run before it is stopped |
+| HUB_STATEMENT_TIMEOUT | 20 | seconds one SQL statement may run (PostgreSQL statement_timeout) |
+| HUB_WORKERS | 1 | processes serving (set by `hub serve`; budgets are shared out among them) |
 | HUB_WEBHOOK_KEY_FILE | DATA_DIR/webhook-secrets.key | encrypts webhook signing secrets at rest |
 | HUB_WEBHOOK_DELIVERY | 1 | 0: this process sends no webhooks (others, or a restart, will) |
 | HUB_WEBHOOK_TIMEOUT | 10 | seconds a receiver has to answer one delivery |
@@ -131,6 +138,13 @@ class Settings:
     match_low: float
     assessment_validity_days: int
     response_cache_entries: int
+    max_cost: int
+    rate_budget: int
+    client_concurrency: int
+    max_body: int
+    request_timeout: float
+    statement_timeout: float
+    workers: int
     webhook_key_file: Path
     webhook_delivery: bool
     webhook_timeout: float
@@ -170,6 +184,13 @@ class Settings:
             match_low=_float(env, "HUB_MATCH_LOW", 0.75),
             assessment_validity_days=_int(env, "HUB_ASSESSMENT_VALIDITY_DAYS", 365, 1, 3650),
             response_cache_entries=_int(env, "HUB_RESPONSE_CACHE_ENTRIES", 2000, 0, 1_000_000),
+            max_cost=_int(env, "HUB_MAX_COST", 25_000, 10, 100_000_000),
+            rate_budget=_int(env, "HUB_RATE_BUDGET", 2_000_000, 0, 10**12),
+            client_concurrency=_int(env, "HUB_CLIENT_CONCURRENCY", 16, 0, 10_000),
+            max_body=_int(env, "HUB_MAX_BODY", 5_000_000, 1_000, 1_000_000_000),
+            request_timeout=_seconds(env, "HUB_REQUEST_TIMEOUT", 30, 0.1, 3600),
+            statement_timeout=_seconds(env, "HUB_STATEMENT_TIMEOUT", 20, 0.1, 3600),
+            workers=_int(env, "HUB_WORKERS", 1, 1, 256),
             webhook_key_file=Path(
                 env.get("HUB_WEBHOOK_KEY_FILE") or data_dir / "webhook-secrets.key"
             ),

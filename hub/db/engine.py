@@ -29,7 +29,14 @@ def build_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=0,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"application_name": "compliance-hub"}},
+        connect_args={
+            "server_settings": {
+                "application_name": "compliance-hub",
+                # no statement runs away with a connection (the request deadline stops the
+                # request; this stops its query on the server too)
+                "statement_timeout": str(int(settings.statement_timeout * 1000)),
+            }
+        },
     )
 
 

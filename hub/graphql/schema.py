@@ -32,6 +32,8 @@ from hub.directory.graphql import DirectoryQuery
 from hub.disclosures.graphql import DisclosureQuery
 from hub.events.graphql import EventsSubscription
 from hub.graphql.errors import CodedErrors
+from hub.graphql.limits import RequestLimits
+from hub.graphql.ratelimit import ClientBudgets
 from hub.graphql.response_cache import ResponseCache, ResponseCacheExtension
 from hub.graphql.transaction import TransactionExtension
 from hub.ledger.graphql import LedgerMutation, LedgerQuery
@@ -80,7 +82,11 @@ class HubSchema(strawberry.Schema):
         traceback, which cost a tenth of a request's CPU under load."""
 
 
-def build_schema(settings: Settings, cache: ResponseCache | None = None) -> strawberry.Schema:
+def build_schema(
+    settings: Settings,
+    cache: ResponseCache | None = None,
+    budgets: ClientBudgets | None = None,
+) -> strawberry.Schema:
     # The depth and alias limiters build a new rule class per instance; made once here, the
     # rules are the same objects in every request, so ValidationCache (keyed by them) hits.
     # (Measured: without this, validation was a third of a small request's CPU.)
@@ -94,6 +100,7 @@ def build_schema(settings: Settings, cache: ResponseCache | None = None) -> stra
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         TransactionExtension,
         CodedErrors,
+        partial(RequestLimits, budgets or ClientBudgets(settings), settings.max_cost),
         partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         ParserCache,

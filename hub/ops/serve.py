@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from types import FrameType
@@ -36,6 +37,8 @@ def serve(
     # uvicorn re-raises SIGTERM after its graceful shutdown; with the default action the process
     # would die without running atexit hooks, leaving the embedded PostgreSQL running
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # each worker takes its share of the per-client budgets (hub.graphql.ratelimit)
+    os.environ["HUB_WORKERS"] = str(workers)
     uvicorn.run(
         "hub.app:create_app",
         factory=True,
@@ -47,6 +50,7 @@ def serve(
         proxy_headers=True,
         # open WebSockets (subscriptions) must not hold a stopping server forever
         timeout_graceful_shutdown=10,
+        ws_max_size=settings.max_body,
     )
 
 
