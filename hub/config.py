@@ -213,6 +213,11 @@ class Settings:
         return replace(self, database_url=to_async_url(url))
 
 
+def export_workers(workers: int) -> None:
+    """Tell each worker how many share the per-client budgets (HUB_WORKERS)."""
+    os.environ["HUB_WORKERS"] = str(workers)
+
+
 def export_database_url(url: str) -> None:
     """Hand a resolved database to child processes (uvicorn workers, alembic)."""
     os.environ["DATABASE_URL"] = url

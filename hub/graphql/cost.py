@@ -44,7 +44,10 @@ def estimate(
     document: DocumentNode,
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
+    page_max: int = 100,
 ) -> int:
+    """``first`` counts up to ``page_max``: a larger one is refused by the page check itself,
+    with a clearer error than the cost's."""
     found = operations(document)
     chosen = [
         o for o in found if operation_name is None or (o.name and o.name.value == operation_name)
@@ -58,7 +61,8 @@ def estimate(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    return _Walk(schema, fragments, variables or {}).cost(root, operation.selection_set, False)
+    walk = _Walk(schema, fragments, variables or {}, page_max)
+    return walk.cost(root, operation.selection_set, False)
 
 
 class _Walk:
@@ -67,7 +71,9 @@ class _Walk:
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
+        page_max: int,
     ) -> None:
+        self.page_max = page_max
         self.schema = schema
         self.fragments = fragments
         self.variables = dict(variables)
@@ -120,4 +126,4 @@ class _Walk:
                 break
         else:
             value = argument.default_value
-        return value if isinstance(value, int) and value > 0 else 1
+        return min(value, self.page_max) if isinstance(value, int) and value > 0 else 1

@@ -15,9 +15,10 @@ from hub.graphql.ratelimit import ClientBudgets, Refused
 
 
 class RequestLimits(SchemaExtension):
-    def __init__(self, budgets: ClientBudgets, max_cost: int) -> None:
+    def __init__(self, budgets: ClientBudgets, max_cost: int, page_max: int) -> None:
         self.budgets = budgets
         self.max_cost = max_cost
+        self.page_max = page_max
 
     async def on_execute(self) -> AsyncIterator[None]:
         ec = self.execution_context
@@ -25,7 +26,9 @@ class RequestLimits(SchemaExtension):
         if document is not None:
             if len(operations(document)) > 1:
                 raise BadUserInput("send one operation per request (this document holds several)")
-            cost = estimate(ec.schema._schema, document, ec.operation_name, ec.variables)
+            cost = estimate(
+                ec.schema._schema, document, ec.operation_name, ec.variables, self.page_max
+            )
             if cost > self.max_cost:
                 raise QueryTooComplex(
                     f"this request could return about {cost} objects, more than the limit of "

@@ -100,7 +100,9 @@ def build_schema(
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         TransactionExtension,
         CodedErrors,
-        partial(RequestLimits, budgets or ClientBudgets(settings), settings.max_cost),
+        partial(
+            RequestLimits, budgets or ClientBudgets(settings), settings.max_cost, settings.page_max
+        ),
         partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         ParserCache,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from types import FrameType
@@ -14,7 +13,7 @@ from sqlalchemy import text
 from hub.auth import keys as signing_keys
 from hub.auth.server import ClientRecord
 from hub.auth.tokens import HubTokenGenerator
-from hub.config import Settings
+from hub.config import Settings, export_workers
 from hub.db.engine import build_engine
 from hub.db.migrate import head_revision
 from hub.directory.models import Role
@@ -38,7 +37,7 @@ def serve(
     # would die without running atexit hooks, leaving the embedded PostgreSQL running
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     # each worker takes its share of the per-client budgets (hub.graphql.ratelimit)
-    os.environ["HUB_WORKERS"] = str(workers)
+    export_workers(workers)
     uvicorn.run(
         "hub.app:create_app",
         factory=True,

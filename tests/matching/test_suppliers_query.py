@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -40,10 +41,14 @@ async def _suppliers(
 
 
 def _count_statements(app: Starlette) -> list[str]:
+    """Statements run for this test's requests (not by the app's background tasks: webhook
+    dispatch, expiry sweeps and checkpoints share the engine)."""
     seen: list[str] = []
+    me = asyncio.current_task()
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
+        if asyncio.current_task() is me:
+            seen.append(statement)
 
     event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
     return seen
