@@ -21,8 +21,8 @@
 | HUB_ASSESSMENT_VALIDITY_DAYS | 365 | how old a published assessment may be and still be reused |
 | HUB_RESPONSE_CACHE_ENTRIES | 2000 | answers kept per process for repeated queries; 0: no cache |
 | HUB_MAX_COST | 25000 | largest estimated cost of one request (hub.graphql.cost) |
-| HUB_RATE_BUDGET | 2000000 | cost points per client per minute; 0: no budget |
-| HUB_CLIENT_CONCURRENCY | 16 | requests in flight per client; 0: no cap |
+| HUB_RATE_BUDGET | 100000 | cost points per client per minute (20 pages of 100 suppliers); 0: off |
+| HUB_CLIENT_CONCURRENCY | 4 | requests in flight per client; 0: no cap |
 | HUB_MAX_BODY | 5000000 | largest request body in bytes |
 | HUB_REQUEST_TIMEOUT | 30 | seconds a GraphQL request may run before it is stopped |
 | HUB_STATEMENT_TIMEOUT | 20 | seconds one SQL statement may run (PostgreSQL statement_timeout) |
@@ -185,8 +185,8 @@ class Settings:
             assessment_validity_days=_int(env, "HUB_ASSESSMENT_VALIDITY_DAYS", 365, 1, 3650),
             response_cache_entries=_int(env, "HUB_RESPONSE_CACHE_ENTRIES", 2000, 0, 1_000_000),
             max_cost=_int(env, "HUB_MAX_COST", 25_000, 10, 100_000_000),
-            rate_budget=_int(env, "HUB_RATE_BUDGET", 2_000_000, 0, 10**12),
-            client_concurrency=_int(env, "HUB_CLIENT_CONCURRENCY", 16, 0, 10_000),
+            rate_budget=_int(env, "HUB_RATE_BUDGET", 100_000, 0, 10**12),
+            client_concurrency=_int(env, "HUB_CLIENT_CONCURRENCY", 4, 0, 10_000),
             max_body=_int(env, "HUB_MAX_BODY", 5_000_000, 1_000, 1_000_000_000),
             request_timeout=_seconds(env, "HUB_REQUEST_TIMEOUT", 30, 0.1, 3600),
             statement_timeout=_seconds(env, "HUB_STATEMENT_TIMEOUT", 20, 0.1, 3600),

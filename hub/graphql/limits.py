@@ -4,6 +4,7 @@ HUB_MAX_COST (hub.graphql.cost), and the client's budget of cost points per minu
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from strawberry.extensions import SchemaExtension
@@ -11,7 +12,7 @@ from strawberry.extensions import SchemaExtension
 from hub.errors import BadUserInput, QueryTooComplex
 from hub.graphql.context import Context
 from hub.graphql.cost import estimate, operations
-from hub.graphql.ratelimit import ClientBudgets, Refused
+from hub.graphql.ratelimit import TARPIT, ClientBudgets, Refused
 
 
 class RequestLimits(SchemaExtension):
@@ -40,6 +41,7 @@ class RequestLimits(SchemaExtension):
                 try:
                     await self.budgets.charge(context.principal.subject, cost)
                 except Refused as refused:
+                    await asyncio.sleep(TARPIT)  # as the guard does (hub.ops.guard)
                     response = context.response
                     if response is not None and hasattr(response, "headers"):
                         response.status_code = 429

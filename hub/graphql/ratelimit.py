@@ -18,6 +18,10 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from hub.config import Settings
 from hub.errors import RateLimited
 
+# seconds before a refusal is answered: a client that retries at once, ignoring Retry-After,
+# spends its own time waiting rather than the server's CPU answering
+TARPIT = 1.0
+
 
 class Refused(RateLimited):
     def __init__(self, message: str, retry_after: int) -> None:
@@ -52,6 +56,16 @@ class ClientBudgets:
                 f"retry in {wait} s",
                 wait,
             )
+
+    async def spent(self, client: str) -> int | None:
+        """Seconds until the client's budget has room again, if it has none now: refused before
+        its request is even parsed."""
+        if self.item is None:
+            return None
+        stats = await self.limiter.get_window_stats(self.item, client)
+        if stats.remaining > 0:
+            return None
+        return max(1, math.ceil(stats.reset_time - time.time()))
 
     @contextmanager
     def slot(self, client: str) -> Iterator[bool]:

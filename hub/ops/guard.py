@@ -1,7 +1,11 @@
-"""Limits on a GraphQL request as HTTP sees it, before any GraphQL work: the body's size, no
-batched JSON arrays, a cap on each client's requests in flight, and a deadline after which the
-request is stopped (its transaction rolls back: the TransactionExtension ends it on
-cancellation)."""
+"""Limits on a GraphQL request as HTTP sees it, before any GraphQL work: a cap on each client's
+requests in flight and its spent budget (checked first, so refusing costs next to nothing), the
+body's size, no batched JSON arrays, and a deadline after which the request is stopped (its
+transaction rolls back: the TransactionExtension ends it on cancellation).
+
+A refused client is answered after a pause (TARPIT): a client that retries at once, ignoring
+Retry-After, then spends its own time waiting rather than the server's CPU answering.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.config import Settings
-from hub.graphql.ratelimit import ClientBudgets
+from hub.graphql.ratelimit import TARPIT, ClientBudgets
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,11 @@ async def _refuse(
     await send({"type": "http.response.body", "body": body})
 
 
+async def _too_many(send: Send, message: str, retry_after: int) -> None:
+    await asyncio.sleep(TARPIT)
+    await _refuse(send, 429, "RATE_LIMITED", message, (b"retry-after", str(retry_after).encode()))
+
+
 class RequestGuard:
     def __init__(self, app: ASGIApp, settings: Settings, budgets: ClientBudgets) -> None:
         self.app = app
@@ -46,28 +55,24 @@ class RequestGuard:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/graphql":
             await self.app(scope, receive, send)
             return
-        body = await self._body(scope, receive, send)
-        if body is None:
-            return
-        if body.lstrip()[:1] == b"[":
-            await _refuse(
-                send,
-                400,
-                "BAD_USER_INPUT",
-                "batched requests are not accepted: one operation per request",
-            )
-            return
         principal = scope.get("state", {}).get("principal")
         client = principal.subject if principal is not None else ""
         with self.budgets.slot(client) as admitted:
             if not admitted:
-                await _refuse(
-                    send,
-                    429,
-                    "RATE_LIMITED",
-                    "too many requests in flight for this client; retry when one has finished",
-                    (b"retry-after", b"1"),
-                )
+                busy = "too many requests in flight for this client; retry when one has ended"
+                await _too_many(send, busy, 1)
+                return
+            wait = await self.budgets.spent(client)
+            if wait is not None:
+                spent = f"rate limit: this client's budget is spent; retry in {wait} s"
+                await _too_many(send, spent, wait)
+                return
+            body = await self._body(scope, receive, send)
+            if body is None:
+                return
+            if body.lstrip()[:1] == b"[":
+                batched = "batched requests are not accepted: one operation per request"
+                await _refuse(send, 400, "BAD_USER_INPUT", batched)
                 return
             await self._run(scope, body, send)
 
