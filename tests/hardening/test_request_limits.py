@@ -40,7 +40,7 @@ async def tight(database_url: str, key_file: Path) -> AsyncIterator[httpx.AsyncC
             key_file,
             HUB_RATE_BUDGET="1000",
             HUB_MAX_BODY="3000",
-            HUB_REQUEST_TIMEOUT="1",
+            HUB_REQUEST_TIMEOUT="2",
             HUB_STATEMENT_TIMEOUT="5",
             HUB_RESPONSE_CACHE_ENTRIES="0",
         )
@@ -140,7 +140,7 @@ async def test_a_request_past_its_deadline_is_stopped_and_nothing_is_saved(
     factory, buyer = actors[Role.FACTORY], actors[Role.BUYER]
     blocker = await asyncpg.connect(_libpq(database_url))
     try:
-        # hold the ledger lock: the grant waits for it past the 1 s deadline
+        # hold the ledger lock: the grant waits for it past the 2 s deadline
         async with blocker.transaction():
             await blocker.execute("SELECT pg_advisory_xact_lock($1)", LEDGER_LOCK_KEY)
             r = await tight.post(
