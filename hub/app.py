@@ -108,7 +108,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await engine.dispose()
 
     async def jwks(request: Request) -> JSONResponse:
-        return JSONResponse(keys.public_jwks(), headers={"cache-control": "max-age=300"})
+        # the verifier's keys: those of the key file, taken up again after a rotation
+        verifier.reload()
+        return JSONResponse(verifier.public_jwks(), headers={"cache-control": "max-age=300"})
 
     app = Starlette(
         routes=[

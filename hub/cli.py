@@ -113,6 +113,30 @@ def cmd_client_create(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_keys_rotate(args: argparse.Namespace) -> None:
+    from hub.auth import keys
+
+    settings = Settings.from_env()
+    kid = keys.rotate(settings.signing_key_file)
+    emit(
+        args,
+        {"kid": kid},
+        f"new signing key {kid}; running servers verify its tokens at once and sign with it "
+        "after a restart.\nRetire the old key once its last tokens have expired "
+        f"({settings.token_lifetime} s after the restart): hub keys retire OLD_KID",
+    )
+
+
+def cmd_keys_retire(args: argparse.Namespace) -> None:
+    from hub.auth import keys
+
+    try:
+        keys.retire(Settings.from_env().signing_key_file, args.kid)
+    except ValueError as exc:
+        fail(str(exc))
+    emit(args, {"retired": args.kid}, f"retired {args.kid}: tokens it signed are refused now")
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     from hub.ops.serve import serve
 
@@ -473,6 +497,17 @@ def build_parser() -> argparse.ArgumentParser:
     client_create.add_argument("--name")
     client_create.add_argument("--json", action="store_true")
     client_create.set_defaults(func=cmd_client_create)
+
+    keys = sub.add_parser("keys", help="token-signing keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    rotate = keys.add_parser("rotate", help="a new signing key; the old ones still verify")
+    rotate.add_argument("--json", action="store_true")
+    rotate.set_defaults(func=cmd_keys_rotate)
+    retire = keys.add_parser("retire", help="remove an old verification key")
+    retire.add_argument("kid")
+    retire.add_argument("--json", action="store_true")
+    retire.set_defaults(func=cmd_keys_retire)
     return parser
 
 

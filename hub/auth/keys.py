@@ -54,3 +54,23 @@ def load_or_create(path: Path) -> SigningKeys:
 
 def write_keys(path: Path, keys: KeySet) -> None:
     keyfiles.write_private(path, _encoded(keys))
+
+
+def rotate(path: Path) -> str:
+    """A new signing key, first in the file; the old ones stay to verify the tokens they signed
+    until those expire (then `retire` them). Returns the new key's id."""
+    current = load_or_create(path).private
+    fresh = new_key()
+    write_keys(path, KeySet([fresh, *current.keys]))
+    return str(fresh.kid)
+
+
+def retire(path: Path, kid: str) -> None:
+    """Remove a verification key (tokens it signed stop working at once)."""
+    current = load_or_create(path).private
+    kids = [str(k.kid) for k in current.keys]
+    if kid not in kids:
+        raise ValueError(f"no key {kid} in {path}; keys: {', '.join(kids)}")
+    if kid == kids[0]:
+        raise ValueError(f"{kid} signs new tokens; rotate first, then retire it")
+    write_keys(path, KeySet([k for k in current.keys if str(k.kid) != kid]))

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from urllib.parse import parse_qs
 
 from cachetools import TLRUCache
 from joserfc.jwk import KeySet
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hub.auth import keys as signing_keys
 from hub.auth.principal import Principal
 from hub.auth.tokens import EXPIRY_LEEWAY, verify_access_token
 from hub.config import Settings
@@ -27,6 +29,8 @@ class TokenVerifier:
     def __init__(self, keys: KeySet, settings: Settings) -> None:
         self.keys = keys
         self.settings = settings
+        self._file = _stamp(settings.signing_key_file)
+        self._looked = 0.0
         # tokens already verified, until they expire: a sourcing system sends the same token
         # with every request for its whole lifetime, and an RS256 check was a tenth of a small
         # request; keyed by the whole token, so a changed byte is verified afresh
@@ -36,11 +40,43 @@ class TokenVerifier:
 
     def __call__(self, token: str) -> Principal:
         """The token's principal, or Unauthenticated."""
+        now = time.monotonic()
+        if now - self._looked >= 1.0:
+            # a retired key's tokens are refused within a second, remembered or not
+            self._looked = now
+            self.reload()
         principal = self.verified.get(token)
         if principal is None:
-            principal = verify_access_token(token, self.keys, self.settings)
+            try:
+                principal = verify_access_token(token, self.keys, self.settings)
+            except Unauthenticated:
+                # perhaps signed by a key added since (hub keys rotate): one stat to know
+                if not self.reload():
+                    raise
+                principal = verify_access_token(token, self.keys, self.settings)
             self.verified[token] = principal
         return principal
+
+    def reload(self) -> bool:
+        """Take up the key file's keys if it changed (`hub keys rotate` or `retire`)."""
+        stamp = _stamp(self.settings.signing_key_file)
+        if stamp == self._file or stamp is None:
+            return False
+        self._file = stamp
+        self.keys = signing_keys.load_or_create(self.settings.signing_key_file).verification_keys()
+        self.verified.clear()  # a retired key's tokens must not linger here
+        return True
+
+    def public_jwks(self) -> dict[str, object]:
+        return dict(self.keys.as_dict(private=False))
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
 
 
 class BearerAuthMiddleware:
