@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -42,14 +44,35 @@ def new_hub_id() -> str:
     return "CH-" + "".join(secrets.choice(_HUB_ID_ALPHABET) for _ in range(8))
 
 
+# scrypt (the standard library's, RFC 7914) at the cost OWASP names as a floor: 2^14, 8, 1 is
+# about 16 MiB and 40 ms per check. Client secrets are random and long, so a fast hash would
+# resist guessing too; the slow one also holds if a secret is ever chosen by a person, and it
+# runs only when a client asks for a token (in a worker thread), never per request.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(secret.encode(), salt=salt, n=n, r=r, p=p, maxmem=64 * 2**20, dklen=32)
+
+
 def hash_secret(secret: str) -> str:
-    # Client secrets are 256-bit random strings, so a fast hash is as strong as a slow one
-    # here, and token issue stays cheap. (People's passwords get a slow hash.)
-    return hashlib.sha256(secret.encode()).hexdigest()
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(secret, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
 
 
 def secret_matches(secret: str, secret_hash: str) -> bool:
-    return hmac.compare_digest(hash_secret(secret), secret_hash)
+    if not secret_hash.startswith("scrypt$"):
+        # clients made before scrypt: a SHA-256 hex digest (still 256-bit random secrets)
+        legacy = hashlib.sha256(secret.encode()).hexdigest()
+        return hmac.compare_digest(legacy, secret_hash)
+    try:
+        _, n, r, p, salt, digest = secret_hash.split("$")
+        computed = _scrypt(secret, base64.b64decode(salt), int(n), int(r), int(p))
+        return hmac.compare_digest(computed, base64.b64decode(digest))
+    except (ValueError, binascii.Error):
+        return False  # a damaged hash matches nothing
 
 
 @dataclass(frozen=True)

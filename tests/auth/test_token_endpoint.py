@@ -128,4 +128,19 @@ async def test_secret_is_stored_hashed(session: AsyncSession, actors: Actors) ->
     )
     assert stored is not None
     assert buyer.client_secret not in stored
-    assert len(stored) == 64
+    assert stored.startswith("scrypt$16384$8$1$")  # a slow, salted hash
+
+
+def test_secret_hashes_check_and_salt() -> None:
+    import hashlib
+
+    from hub.directory.service import hash_secret, secret_matches
+
+    first, second = hash_secret("s3cret"), hash_secret("s3cret")
+    assert first != second  # salted
+    assert secret_matches("s3cret", first)
+    assert not secret_matches("s3cret!", first)
+    assert not secret_matches("s3cret", first[:-4] + "AAA=")
+    assert not secret_matches("s3cret", "scrypt$broken")
+    # clients made before scrypt keep working
+    assert secret_matches("old", hashlib.sha256(b"old").hexdigest())
