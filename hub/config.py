@@ -67,30 +67,27 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _number(
+    env: Mapping[str, str], name: str, default: float, low: float, high: float, unit: str = ""
+) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise ConfigError(f"{name} must be between 0 and 1, got {value}")
+        raise ConfigError(f"{name} must be a number{unit}, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}{unit}, got {value:g}")
     return value
+
+
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    return _number(env, name, default, 0.0, 1.0)
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low:g} and {high:g} seconds, got {value:g}")
-    return value
+    return _number(env, name, default, low, high, " of seconds")
 
 
 def _bool(env: Mapping[str, str], name: str) -> bool:
@@ -180,8 +177,8 @@ class Settings:
             ledger_key_file=Path(env.get("HUB_LEDGER_KEY_FILE") or data_dir / "ledger-ed25519.pem"),
             ledger_origin=env.get("HUB_LEDGER_ORIGIN") or "compliance-hub/consent-ledger",
             checkpoint_interval=_int(env, "HUB_CHECKPOINT_INTERVAL", 5, 0, 86_400),
-            match_high=_float(env, "HUB_MATCH_HIGH", 0.90),
-            match_low=_float(env, "HUB_MATCH_LOW", 0.75),
+            match_high=_fraction(env, "HUB_MATCH_HIGH", 0.90),
+            match_low=_fraction(env, "HUB_MATCH_LOW", 0.75),
             assessment_validity_days=_int(env, "HUB_ASSESSMENT_VALIDITY_DAYS", 365, 1, 3650),
             response_cache_entries=_int(env, "HUB_RESPONSE_CACHE_ENTRIES", 2000, 0, 1_000_000),
             max_cost=_int(env, "HUB_MAX_COST", 25_000, 10, 100_000_000),

@@ -3,7 +3,6 @@ server). Every GraphQL operation needs a valid token; the GraphiQL page itself d
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -17,6 +16,7 @@ from hub.auth.principal import Principal
 from hub.auth.tokens import EXPIRY_LEEWAY, verify_access_token
 from hub.config import Settings
 from hub.errors import Unauthenticated
+from hub.ops.responses import send_error
 
 PROTECTED_PREFIX = "/graphql"
 
@@ -132,18 +132,6 @@ async def _deny(scope: Scope, send: Send, message: str, *, invalid_token: bool) 
     challenge = 'Bearer realm="compliance-hub"'
     if invalid_token:
         challenge += ', error="invalid_token"'
-    body = json.dumps(
-        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"www-authenticate", challenge.encode()),
-            ],
-        }
+    await send_error(
+        send, 401, "UNAUTHENTICATED", message, (b"www-authenticate", challenge.encode())
     )
-    await send({"type": "http.response.body", "body": body})

@@ -10,38 +10,22 @@ Retry-After, then spends its own time waiting rather than the server's CPU answe
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.config import Settings
 from hub.graphql.ratelimit import TARPIT, ClientBudgets
+from hub.ops.responses import send_error
 
 log = logging.getLogger(__name__)
 
 
-async def _refuse(
-    send: Send, status: int, code: str, message: str, *headers: tuple[bytes, bytes]
-) -> None:
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 async def _too_many(send: Send, message: str, retry_after: int) -> None:
     await asyncio.sleep(TARPIT)
-    await _refuse(send, 429, "RATE_LIMITED", message, (b"retry-after", str(retry_after).encode()))
+    await send_error(
+        send, 429, "RATE_LIMITED", message, (b"retry-after", str(retry_after).encode())
+    )
 
 
 class RequestGuard:
@@ -72,7 +56,7 @@ class RequestGuard:
                 return
             if body.lstrip()[:1] == b"[":
                 batched = "batched requests are not accepted: one operation per request"
-                await _refuse(send, 400, "BAD_USER_INPUT", batched)
+                await send_error(send, 400, "BAD_USER_INPUT", batched)
                 return
             await self._run(scope, body, send)
 
@@ -80,7 +64,7 @@ class RequestGuard:
         too_big = f"the request body is larger than {self.max_body} bytes"
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
-                await _refuse(send, 413, "BAD_USER_INPUT", too_big)
+                await send_error(send, 413, "BAD_USER_INPUT", too_big)
                 return None
         chunks: list[bytes] = []
         size = 0
@@ -91,7 +75,7 @@ class RequestGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
-                await _refuse(send, 413, "BAD_USER_INPUT", too_big)
+                await send_error(send, 413, "BAD_USER_INPUT", too_big)
                 return None
             chunks.append(chunk)
             if not message.get("more_body"):
@@ -120,7 +104,7 @@ class RequestGuard:
         except TimeoutError:
             log.warning("request stopped at its deadline (%g s)", self.timeout)
             if not started:
-                await _refuse(
+                await send_error(
                     send,
                     503,
                     "INTERNAL_SERVER_ERROR",
