@@ -36,6 +36,7 @@ from hub.ledger.signing import LedgerKey
 from hub.ledger.tasks import run_integrator
 from hub.ops.guard import RequestGuard
 from hub.ops.health import healthz, readyz
+from hub.ops.logs import RequestLog
 from hub.webhooks.dispatcher import WebhookDispatcher
 from hub.webhooks.secrets import box_at
 
@@ -125,8 +126,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
-        # outermost first: the guard needs the principal the token middleware found
+        # outermost first: every line logged under a request carries its id; the guard needs
+        # the principal the token middleware found
         middleware=[
+            Middleware(RequestLog, enabled=settings.access_log),
             Middleware(BearerAuthMiddleware, verifier=verifier),
             Middleware(RequestGuard, settings=settings, budgets=budgets),
         ],

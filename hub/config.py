@@ -23,6 +23,8 @@
 | HUB_MAX_COST | 25000 | largest estimated cost of one request (hub.graphql.cost) |
 | HUB_RATE_BUDGET | 100000 | cost points per client per minute (20 pages of 100 suppliers); 0: off |
 | HUB_CLIENT_CONCURRENCY | 4 | requests in flight per client; 0: no cap |
+| HUB_TOKEN_RATE | 120 | token requests per client address per minute; 0: off |
+| HUB_TOKEN_FAILURES | 10 | failed client authentications per address per minute; 0: off |
 | HUB_MAX_BODY | 5000000 | largest request body in bytes |
 | HUB_REQUEST_TIMEOUT | 30 | seconds a GraphQL request may run before it is stopped |
 | HUB_STATEMENT_TIMEOUT | 20 | seconds one SQL statement may run (PostgreSQL statement_timeout) |
@@ -36,6 +38,8 @@
 | HUB_WEBHOOK_POLL | 1 | seconds between looks for due retries (new events wake it at once) |
 | HUB_WEBHOOK_CONCURRENCY | 4 | deliveries in flight per endpoint |
 | HUB_WEBHOOK_ALLOW_PRIVATE | 0 | 1: production webhooks may reach private addresses too |
+| HUB_LOG_FORMAT | json | json: one JSON object per line; text: plain lines for a terminal |
+| HUB_ACCESS_LOG | 1 | 0: no line per request (set by `hub serve --no-access-log`) |
 """
 
 from __future__ import annotations
@@ -99,6 +103,14 @@ def _bool(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name} must be 0 or 1, got {raw!r}")
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``; the first when unset."""
+    raw = env.get(name, "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def _bool_off(env: Mapping[str, str], name: str) -> bool:
     """True when the variable is set to a false value (default on)."""
     return name in env and env[name] != "" and not _bool(env, name)
@@ -139,6 +151,8 @@ class Settings:
     rate_budget: int
     client_concurrency: int
     max_body: int
+    token_rate: int
+    token_failures: int
     request_timeout: float
     statement_timeout: float
     workers: int
@@ -151,6 +165,8 @@ class Settings:
     webhook_poll: float
     webhook_concurrency: int
     webhook_allow_private: bool
+    log_format: str
+    access_log: bool
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -184,6 +200,8 @@ class Settings:
             max_cost=_int(env, "HUB_MAX_COST", 25_000, 10, 100_000_000),
             rate_budget=_int(env, "HUB_RATE_BUDGET", 100_000, 0, 10**12),
             client_concurrency=_int(env, "HUB_CLIENT_CONCURRENCY", 4, 0, 10_000),
+            token_rate=_int(env, "HUB_TOKEN_RATE", 120, 0, 10**9),
+            token_failures=_int(env, "HUB_TOKEN_FAILURES", 10, 0, 10**9),
             max_body=_int(env, "HUB_MAX_BODY", 5_000_000, 1_000, 1_000_000_000),
             request_timeout=_seconds(env, "HUB_REQUEST_TIMEOUT", 30, 0.1, 3600),
             statement_timeout=_seconds(env, "HUB_STATEMENT_TIMEOUT", 20, 0.1, 3600),
@@ -199,6 +217,8 @@ class Settings:
             webhook_poll=_seconds(env, "HUB_WEBHOOK_POLL", 1, 0.01, 60),
             webhook_concurrency=_int(env, "HUB_WEBHOOK_CONCURRENCY", 4, 1, 100),
             webhook_allow_private=_bool(env, "HUB_WEBHOOK_ALLOW_PRIVATE"),
+            log_format=_choice(env, "HUB_LOG_FORMAT", ("json", "text")),
+            access_log=not _bool_off(env, "HUB_ACCESS_LOG"),
         )
 
     @property
@@ -210,9 +230,11 @@ class Settings:
         return replace(self, database_url=to_async_url(url))
 
 
-def export_workers(workers: int) -> None:
-    """Tell each worker how many share the per-client budgets (HUB_WORKERS)."""
+def export_to_workers(workers: int, access_log: bool) -> None:
+    """Tell each worker how many share the per-client budgets (HUB_WORKERS) and whether to
+    write access lines (workers build their settings from the environment)."""
     os.environ["HUB_WORKERS"] = str(workers)
+    os.environ["HUB_ACCESS_LOG"] = "1" if access_log else "0"
 
 
 def export_database_url(url: str) -> None:

@@ -7,6 +7,7 @@ the token in a worker thread (RSA signing stays off the event loop).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import uuid
@@ -28,6 +29,7 @@ from hub.config import Settings
 from hub.directory.models import Role
 from hub.directory.repository import DirectoryRepository
 from hub.directory.service import secret_matches
+from hub.ops.throttle import TARPIT, MinuteBudget
 
 MAX_FORM_FIELDS = 20
 
@@ -119,6 +121,10 @@ class _OneRequestServer(AuthorizationServer):  # type: ignore[misc]
         return JSONResponse(body, status_code=status, headers=dict(headers))
 
 
+def _budget(per_minute: int, workers: int) -> MinuteBudget | None:
+    return MinuteBudget(per_minute, workers) if per_minute else None
+
+
 def _named_client_id(request: Request, form: dict[str, list[str]]) -> str | None:
     auth = request.headers.get("authorization", "")
     if auth[:6].lower() == "basic ":
@@ -141,8 +147,37 @@ class TokenEndpoint:
         self.settings = settings
         self.sessions = sessions
         self.generator = generator
+        # per client address: every request (a secret check is a deliberately slow hash, tens
+        # of milliseconds of CPU), and failed authentications (guessing) much sooner
+        self.requests = _budget(settings.token_rate, settings.workers)
+        self.failures = _budget(settings.token_failures, settings.workers)
 
     async def handle(self, request: Request) -> Response:
+        address = request.client.host if request.client else "unknown"
+        wait = await self._refusal(address)
+        if wait is not None:
+            await asyncio.sleep(TARPIT)
+            return JSONResponse(
+                {
+                    "error": "rate_limited",
+                    "error_description": f"too many token requests; retry in {wait} s",
+                },
+                status_code=429,
+                headers={"retry-after": str(wait), "cache-control": "no-store"},
+            )
+        response = await self._token_response(request)
+        if response.status_code == 401 and self.failures is not None:
+            await self.failures.take(address)
+        return response
+
+    async def _refusal(self, address: str) -> int | None:
+        if self.failures is not None:
+            wait = await self.failures.spent(address)
+            if wait is not None:
+                return wait
+        return None if self.requests is None else await self.requests.take(address)
+
+    async def _token_response(self, request: Request) -> Response:
         async with request.form(max_files=0, max_fields=MAX_FORM_FIELDS) as form:
             fields: dict[str, list[str]] = {}
             for key, value in form.multi_items():

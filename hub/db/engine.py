@@ -29,6 +29,9 @@ def build_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=0,
         pool_pre_ping=True,
+        # a database error's message must not carry the values of the statement (names,
+        # reasons, secrets' ciphertexts) into a log
+        hide_parameters=True,
         connect_args={
             "server_settings": {
                 "application_name": "compliance-hub",

@@ -12,7 +12,8 @@ from strawberry.extensions import SchemaExtension
 from hub.errors import BadUserInput, QueryTooComplex
 from hub.graphql.context import Context
 from hub.graphql.cost import estimate, operations
-from hub.graphql.ratelimit import TARPIT, ClientBudgets, Refused
+from hub.graphql.ratelimit import ClientBudgets, Refused
+from hub.ops.throttle import TARPIT
 
 
 class RequestLimits(SchemaExtension):

@@ -1,26 +1,15 @@
-"""Per-client budgets: cost points per minute (a sliding window from the `limits` package) and
-requests in flight. Kept in each process; `hub serve --workers N` gives each process 1/N of the
-budget, which holds as the kernel spreads one client's connections over the processes.
-A budget spent answers RATE_LIMITED with HTTP 429 and Retry-After."""
+"""Per-client budgets: cost points per minute (hub.ops.throttle) and requests in flight, each
+process holding its share. A budget spent answers RATE_LIMITED with HTTP 429 and Retry-After."""
 
 from __future__ import annotations
 
-import math
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from limits import RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
-
 from hub.config import Settings
 from hub.errors import RateLimited
-
-# seconds before a refusal is answered: a client that retries at once, ignoring Retry-After,
-# spends its own time waiting rather than the server's CPU answering
-TARPIT = 1.0
+from hub.ops.throttle import MinuteBudget
 
 
 class Refused(RateLimited):
@@ -31,28 +20,27 @@ class Refused(RateLimited):
 
 class ClientBudgets:
     def __init__(self, settings: Settings) -> None:
-        per_process = settings.rate_budget // settings.workers
-        self.item = RateLimitItemPerMinute(per_process) if settings.rate_budget else None
-        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self.budget = (
+            MinuteBudget(settings.rate_budget, settings.workers) if settings.rate_budget else None
+        )
         self.concurrency = max(1, settings.client_concurrency // settings.workers)
         self.capped = settings.client_concurrency > 0
         self.in_flight: Counter[str] = Counter()
 
     async def charge(self, client: str, cost: int) -> None:
         """Take ``cost`` points from the client's budget, or refuse with when to come back."""
-        if self.item is None:
+        if self.budget is None:
             return
-        if cost > self.item.amount:
+        if cost > self.budget.amount:
             raise Refused(
                 f"this request's estimated cost ({cost}) exceeds your whole budget per minute "
-                f"({self.item.amount}); ask for fewer items with `first`",
+                f"({self.budget.amount}); ask for fewer items with `first`",
                 60,
             )
-        if not await self.limiter.hit(self.item, client, cost=max(1, cost)):
-            stats = await self.limiter.get_window_stats(self.item, client)
-            wait = max(1, math.ceil(stats.reset_time - time.time()))
+        wait = await self.budget.take(client, cost)
+        if wait is not None:
             raise Refused(
-                f"rate limit: {self.item.amount} cost points per minute are spent; "
+                f"rate limit: {self.budget.amount} cost points per minute are spent; "
                 f"retry in {wait} s",
                 wait,
             )
@@ -60,12 +48,7 @@ class ClientBudgets:
     async def spent(self, client: str) -> int | None:
         """Seconds until the client's budget has room again, if it has none now: refused before
         its request is even parsed."""
-        if self.item is None:
-            return None
-        stats = await self.limiter.get_window_stats(self.item, client)
-        if stats.remaining > 0:
-            return None
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        return None if self.budget is None else await self.budget.spent(client)
 
     @contextmanager
     def slot(self, client: str) -> Iterator[bool]:

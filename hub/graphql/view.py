@@ -103,7 +103,8 @@ class HubGraphQL(GraphQL[Context, None]):
                 raise HTTPException(401, "an access token is required")
             principal = NOBODY  # on_ws_connect verifies the token of connection_init
         db = RequestDatabase(self.sessions)
-        request_id = (request.headers.get("x-request-id") or uuid.uuid4().hex)[:64]
+        # given by hub.ops.logs.RequestLog (a bare app in tests may run without it)
+        request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
         context = Context(
             principal=principal,
             settings=self.settings,

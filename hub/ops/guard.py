@@ -15,8 +15,9 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.config import Settings
-from hub.graphql.ratelimit import TARPIT, ClientBudgets
+from hub.graphql.ratelimit import ClientBudgets
 from hub.ops.responses import send_error
+from hub.ops.throttle import TARPIT
 
 log = logging.getLogger(__name__)
 

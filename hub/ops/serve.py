@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from dataclasses import replace
 from types import FrameType
 
 import uvicorn
@@ -13,12 +14,13 @@ from sqlalchemy import text
 from hub.auth import keys as signing_keys
 from hub.auth.server import ClientRecord
 from hub.auth.tokens import HubTokenGenerator
-from hub.config import Settings, export_workers
+from hub.config import Settings, export_to_workers
 from hub.db.engine import build_engine
 from hub.db.migrate import head_revision
 from hub.directory.models import Role
 from hub.directory.repository import DirectoryRepository
 from hub.directory.service import DirectoryService
+from hub.ops.logs import log_config
 
 DEMO_TOKEN_LIFETIME = 12 * 3600
 
@@ -37,15 +39,16 @@ def serve(
     # would die without running atexit hooks, leaving the embedded PostgreSQL running
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     # each worker takes its share of the per-client budgets (hub.graphql.ratelimit)
-    export_workers(workers)
+    export_to_workers(workers, access_log)
     uvicorn.run(
         "hub.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
-        access_log=access_log,
+        log_config=log_config(settings.log_format),
+        # the hub writes its own access line (hub.ops.logs.RequestLog), without query strings
+        access_log=False,
         proxy_headers=True,
         # open WebSockets (subscriptions) must not hold a stopping server forever
         timeout_graceful_shutdown=10,
@@ -83,7 +86,8 @@ def run_demo(settings: Settings, *, host: str, port: int, serve_after: bool) -> 
     print(DEMO_STORY.format(**story))
     sys.stdout.flush()
     if serve_after:
-        serve(settings, host=host, port=port)
+        # plain log lines: the demo is for a person at a terminal
+        serve(replace(settings, log_format="text"), host=host, port=port)
 
 
 DEMO_STORY = """

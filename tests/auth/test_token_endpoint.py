@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import base64
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
+from asgi_lifespan import LifespanManager
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.app import create_app
+from hub.config import Settings
 from hub.directory.models import OAuthClient, Role
+from tests.conftest import make_settings
 from tests.helpers import Actor, Actors, make_actor
+
+
+@asynccontextmanager
+async def served(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    application = create_app(settings)
+    async with LifespanManager(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+            yield client
 
 
 async def test_basic_auth_issues_a_short_lived_at_jwt(
@@ -144,3 +161,49 @@ def test_secret_hashes_check_and_salt() -> None:
     assert not secret_matches("s3cret", "scrypt$broken")
     # clients made before scrypt keep working
     assert secret_matches("old", hashlib.sha256(b"old").hexdigest())
+
+
+async def test_an_address_guessing_secrets_is_slowed_then_refused(
+    settings: Settings, key_file: Path, session: AsyncSession
+) -> None:
+    """Failed authentications per address have a small budget; once it is spent even the right
+    secret waits (no more slow-hash checks for that address), and Retry-After says how long."""
+    throttled = make_settings(
+        settings.database_url or "", key_file, HUB_TOKEN_FAILURES=3, HUB_TOKEN_RATE=100
+    )
+    async with served(throttled) as http:
+        actor = await make_actor(session, http, Role.BUYER)
+        for _ in range(3):
+            status, error = await _token_error(
+                http, data={"grant_type": "client_credentials"}, auth=(actor.client_id, "guess")
+            )
+            assert (status, error) == (401, "invalid_client")
+        started = time.monotonic()
+        refused = await http.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(actor.client_id, actor.client_secret),
+        )
+        assert refused.status_code == 429
+        assert refused.json()["error"] == "rate_limited"
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert time.monotonic() - started >= 0.9  # answered after the tarpit's pause
+
+
+async def test_an_address_has_a_budget_of_token_requests(
+    settings: Settings, key_file: Path, session: AsyncSession
+) -> None:
+    throttled = make_settings(settings.database_url or "", key_file, HUB_TOKEN_RATE=4)
+    async with served(throttled) as http:
+        actor = await make_actor(session, http, Role.BUYER)  # the first of the four
+        statuses = [
+            (
+                await http.post(
+                    "/oauth/token",
+                    data={"grant_type": "client_credentials"},
+                    auth=(actor.client_id, actor.client_secret),
+                )
+            ).status_code
+            for _ in range(4)
+        ]
+    assert statuses == [200, 200, 200, 429]

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,22 +25,26 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def hub_server(
-    database_url: str, key_file: Path, workers: int = 1, **env: str
+    database_url: str, key_file: Path, workers: int = 1, log_file: Path | None = None, **env: str
 ) -> AsyncIterator[tuple[str, subprocess.Popen[str]]]:
+    """A server until the block ends. Its log goes to ``log_file`` (a pipe nobody reads would
+    fill up with access lines and stall the server)."""
     port = free_port()
+    log = log_file or Path(tempfile.mkstemp(prefix="hub-serve-", suffix=".log")[1])
     environment = {
         **os.environ,
         "DATABASE_URL": database_url,
         "HUB_SIGNING_KEY_FILE": str(key_file),
         **env,
     }
-    proc = subprocess.Popen(  # noqa: ASYNC220 (a server for the whole test, not awaited)
-        [sys.executable, "-m", "hub", "serve", "--port", str(port), "--workers", str(workers)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with log.open("w") as sink:
+        proc = subprocess.Popen(  # noqa: ASYNC220 (a server for the whole test, not awaited)
+            [sys.executable, "-m", "hub", "serve", "--port", str(port), "--workers", str(workers)],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            text=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=5) as http:
@@ -50,7 +55,7 @@ async def hub_server(
                         break
                 except httpx.TransportError:
                     pass
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                assert proc.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, "hub serve did not become ready"
                 await asyncio.sleep(0.2)
         yield base, proc
@@ -60,3 +65,5 @@ async def hub_server(
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if log_file is None:
+            log.unlink(missing_ok=True)

@@ -15,14 +15,14 @@ from tests.helpers import fetch_token, make_org
 
 
 async def test_serve_with_two_workers(
-    database_url: str, key_file: Path, session: AsyncSession
+    database_url: str, key_file: Path, session: AsyncSession, tmp_path: Path
 ) -> None:
     org, _ = await make_org(session, Role.BUYER, "Served Buyer")
     issued = await DirectoryService(session).create_client(org.id)
     await session.commit()
 
     async with (
-        hub_server(database_url, key_file, workers=2) as (base, proc),
+        hub_server(database_url, key_file, workers=2, log_file=tmp_path / "log") as (base, proc),
         httpx.AsyncClient(base_url=base, timeout=5) as http,
     ):
         workers = [
@@ -38,4 +38,4 @@ async def test_serve_with_two_workers(
             assert response.json() == {
                 "data": {"viewer": {"organization": {"name": "Served Buyer"}}}
             }
-    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+    assert proc.returncode == 0, (tmp_path / "log").read_text()
