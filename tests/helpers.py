@@ -110,12 +110,14 @@ mutation Submit($input: AssessmentInput!) {
 PUBLISH = "mutation Publish($id: ID!) { publishAssessment(id: $id) { id status publishedAt } }"
 
 
-def make_answers(country: str, noncompliant: set[str] | None = None) -> list[dict[str, Any]]:
+def make_answers(
+    country: str, noncompliant: set[str] | None = None, comment: str | None = None
+) -> list[dict[str, Any]]:
     from hub.assessments.catalogue import load_catalogue
 
     bad = noncompliant or set()
     return [
-        {"questionCode": q.code, "compliant": q.code not in bad}
+        {"questionCode": q.code, "compliant": q.code not in bad, "comment": comment}
         for q in load_catalogue()
         if q.country in (None, country)
     ]
@@ -129,6 +131,7 @@ async def make_published_assessment(
     cycle: str = "2026-1",
     noncompliant: set[str] | None = None,
     plan: list[dict[str, Any]] | None = None,
+    comment: str | None = None,
 ) -> str:
     body = await gql(
         http,
@@ -138,7 +141,7 @@ async def make_published_assessment(
                 "factoryId": str(factory.id),
                 "cycle": cycle,
                 "assessedAt": "2026-03-01",
-                "answers": make_answers(factory.country, noncompliant),
+                "answers": make_answers(factory.country, noncompliant, comment),
                 "improvementPlan": plan or [],
             }
         },
