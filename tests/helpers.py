@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.app import create_app
 from hub.auth.principal import Principal
+from hub.config import Settings
 from hub.directory.models import Factory, Organization, Role
 from hub.directory.service import DirectoryService, NewFactory, NewOrganization
+
+
+@asynccontextmanager
+async def in_process(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app of these settings, served in this process (lifespan and all)."""
+    application = create_app(settings)
+    async with LifespanManager(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+            yield client
 
 
 @dataclass

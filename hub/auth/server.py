@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 
 from hub.auth.tokens import HubTokenGenerator
 from hub.config import Settings
+from hub.db.faults import database_fault
 from hub.directory.models import Role
 from hub.directory.repository import DirectoryRepository
 from hub.directory.service import secret_matches
@@ -165,7 +166,17 @@ class TokenEndpoint:
                 status_code=429,
                 headers={"retry-after": str(wait), "cache-control": "no-store"},
             )
-        response = await self._token_response(request)
+        try:
+            response = await self._token_response(request)
+        except Exception as exc:
+            fault = database_fault(exc)
+            if fault is None:
+                raise
+            return JSONResponse(
+                {"error": "temporarily_unavailable", "error_description": fault.message},
+                status_code=503,
+                headers={"retry-after": str(fault.retry_after), "cache-control": "no-store"},
+            )
         if response.status_code == 401 and self.failures is not None:
             await self.failures.take(address)
         return response

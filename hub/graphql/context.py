@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.auth.principal import Principal
 from hub.authz.service import RequestAuthz
 from hub.config import Settings
+from hub.db.faults import DatabaseFault
 from hub.db.revisions import Revisions
 from hub.disclosures.recorder import DisclosureRecorder
 from hub.events.feed import EventFeed
@@ -77,6 +78,8 @@ class Context:
     revisions: Revisions | None = None
     # the answer stands as executed: no check refused it, its transaction ended as planned
     settled: bool = False
+    # the database fault that stopped the catch-up: the answer is that fault, whatever ran
+    fault: DatabaseFault | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     # this process's reader of committed events, for subscriptions
     feed: EventFeed | None = None
@@ -95,6 +98,7 @@ class Context:
             disclosures=DisclosureRecorder(self.disclosures.buyer_id, self.request_id),
             revisions=None,
             settled=False,
+            fault=None,
             extra={},
         )
 

@@ -14,6 +14,7 @@ import re
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from hub.db.faults import DatabaseFault, answer_as_unavailable, database_fault
 from hub.errors import HubError
 
 log = logging.getLogger("hub.graphql")
@@ -70,6 +71,9 @@ class CodedErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = self._request_id()
+        fault = database_fault(error.original_error)
+        if fault is not None:
+            return self._fault(error, fault, request_id)
         log.error(
             "unexpected error in request %s at %s",
             request_id,
@@ -81,6 +85,17 @@ class CodedErrors(MaskErrors):
             nodes=error.nodes,
             path=error.path,
             extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )
+
+    def _fault(self, error: GraphQLError, fault: DatabaseFault, request_id: str) -> GraphQLError:
+        log.warning("database %s in request %s at %s", fault.kind, request_id, error.path)
+        context = getattr(self.execution_context, "context", None)
+        answer_as_unavailable(getattr(context, "response", None), fault)
+        return GraphQLError(
+            message=fault.message,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": fault.code, **fault.extensions, "requestId": request_id},
         )
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:

