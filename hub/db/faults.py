@@ -29,7 +29,8 @@ _ANSWERS: dict[Kind, tuple[str, int]] = {
     ),
     "read_only": (
         "The database accepts no changes right now (it is read-only for maintenance or a "
-        "failover), so nothing was saved. Reading still works; try the change again later.",
+        "failover), so nothing was saved - nor a report shown, since every disclosure is "
+        "recorded. Lists and statuses can still be read; try again later.",
         30,
     ),
     "disk_full": (

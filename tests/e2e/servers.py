@@ -35,6 +35,9 @@ async def hub_server(
         **os.environ,
         "DATABASE_URL": database_url,
         "HUB_SIGNING_KEY_FILE": str(key_file),
+        # the same key files as the tests' in-process apps (tests.conftest.make_settings)
+        "HUB_LEDGER_KEY_FILE": str(key_file.with_name("ledger-ed25519.pem")),
+        "HUB_DATA_DIR": str(key_file.parent),
         **env,
     }
     with log.open("w") as sink:

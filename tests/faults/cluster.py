@@ -25,6 +25,9 @@ class PrivateCluster:
         """Stop at once, as a crash would: no checkpoint, recovery from the WAL at start."""
         self._pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=self.pgdata, user=self.system_user)
 
+    def stop(self) -> None:
+        self._pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.system_user)
+
     def start(self) -> None:
         with self.server._lock:
             self.server.ensure_postgres_running()
