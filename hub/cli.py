@@ -113,6 +113,70 @@ def cmd_client_create(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_client_restrict(args: argparse.Namespace) -> None:
+    from sqlalchemy import update
+
+    from hub.directory.models import OAuthClient
+
+    only = not args.off
+
+    async def work(session: AsyncSession) -> int:
+        changed = await session.execute(
+            update(OAuthClient)
+            .where(OAuthClient.client_id == args.client_id)
+            .values(trusted_documents_only=only)
+        )
+        return int(changed.rowcount)  # type: ignore[attr-defined]
+
+    if not in_transaction(database_settings(), work):
+        fail(f"no client {args.client_id!r}")
+    human = (
+        f"{args.client_id}: registered documents only, for tokens issued from now on "
+        "(tokens already issued run anything until they expire)"
+        if only
+        else f"{args.client_id}: any operation, for tokens issued from now on"
+    )
+    emit(args, {"client_id": args.client_id, "trusted_documents_only": only}, human)
+
+
+def cmd_documents_add(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from hub.documents.registry import register
+
+    files = [Path(name) for name in args.files]
+    for path in files:
+        if not path.is_file():
+            fail(f"no such file: {path}")
+
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        added = []
+        for path in files:
+            doc_id, new = await register(session, path.read_text(), args.name or path.stem)
+            added.append({"file": str(path), "documentId": doc_id, "new": new})
+        return added
+
+    out = in_transaction(database_settings(), work)
+    lines = [
+        f"{a['documentId']}  {a['file']}{'' if a['new'] else '  (already there)'}" for a in out
+    ]
+    emit(args, {"documents": out}, "\n".join(lines))
+
+
+def cmd_documents_list(args: argparse.Namespace) -> None:
+    from hub.documents.registry import listed
+
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        return [
+            {"documentId": d.id, "name": d.name, "added": d.created_at.isoformat()}
+            for d in await listed(session)
+        ]
+
+    out = in_transaction(database_settings(), work)
+    lines = [f"{d['documentId']}  {d['name'] or ''}" for d in out] or ["no documents registered"]
+    emit(args, {"documents": out}, "\n".join(lines))
+
+
 def cmd_keys_rotate(args: argparse.Namespace) -> None:
     from hub.auth import keys
 
@@ -497,6 +561,27 @@ def build_parser() -> argparse.ArgumentParser:
     client_create.add_argument("--name")
     client_create.add_argument("--json", action="store_true")
     client_create.set_defaults(func=cmd_client_create)
+    restrict = client.add_parser(
+        "restrict", help="let a client run registered (trusted) documents only"
+    )
+    restrict.add_argument("client_id")
+    restrict.add_argument("--off", action="store_true", help="lift the restriction")
+    restrict.add_argument("--json", action="store_true")
+    restrict.set_defaults(func=cmd_client_restrict)
+
+    documents = sub.add_parser("documents", help="trusted documents").add_subparsers(
+        dest="documents_command", required=True
+    )
+    documents_add = documents.add_parser(
+        "add", help="register GraphQL documents (files); prints their ids"
+    )
+    documents_add.add_argument("files", nargs="+")
+    documents_add.add_argument("--name", help="a name for them (default: the file's)")
+    documents_add.add_argument("--json", action="store_true")
+    documents_add.set_defaults(func=cmd_documents_add)
+    documents_list = documents.add_parser("list", help="the registered documents")
+    documents_list.add_argument("--json", action="store_true")
+    documents_list.set_defaults(func=cmd_documents_list)
 
     keys = sub.add_parser("keys", help="token-signing keys").add_subparsers(
         dest="keys_command", required=True

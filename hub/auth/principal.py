@@ -16,3 +16,5 @@ class Principal:
     subject: str
     token_id: str
     expires_at: int
+    # the client may run registered (trusted) documents only
+    trusted_only: bool = False

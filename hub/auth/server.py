@@ -42,6 +42,7 @@ class ClientRecord(ClientMixin):  # type: ignore[misc]
     org_id: uuid.UUID
     role: Role
     revoked: bool
+    trusted_only: bool = False
 
     def get_client_id(self) -> str:
         return self.client_id
@@ -217,4 +218,5 @@ class TokenEndpoint:
             org_id=org.id,
             role=org.role,
             revoked=client.revoked_at is not None,
+            trusted_only=client.trusted_documents_only,
         )

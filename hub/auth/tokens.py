@@ -44,7 +44,10 @@ class HubTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     def get_extra_claims(
         self, client: Any, grant_type: Any, user: Any, scope: Any
     ) -> dict[str, Any]:
-        return {"org": str(client.org_id), "role": client.role.value}
+        claims = {"org": str(client.org_id), "role": client.role.value}
+        if getattr(client, "trusted_only", False):
+            claims["tdo"] = True  # registered documents only (hub.graphql.trusted)
+        return claims
 
 
 EXPIRY_LEEWAY = 30  # seconds of clock skew allowed at exp and nbf
@@ -81,6 +84,7 @@ def verify_access_token(token: str, keys: KeySet, settings: Settings) -> Princip
             subject=str(claims["sub"]),
             token_id=str(claims["jti"]),
             expires_at=int(claims["exp"]),
+            trusted_only=claims.get("tdo") is True,
         )
     except (ValueError, TypeError):
         raise Unauthenticated("invalid access token: malformed claims") from None

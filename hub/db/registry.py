@@ -6,6 +6,7 @@ from hub.db import revisions as revisions_models
 from hub.db.base import Base
 from hub.directory import models as directory_models
 from hub.disclosures import models as disclosures_models
+from hub.documents import models as documents_models
 from hub.events import models as events_models
 from hub.ledger import models as ledger_models
 from hub.matching import models as matching_models
@@ -17,6 +18,7 @@ __all__ = [
     "consent_models",
     "directory_models",
     "disclosures_models",
+    "documents_models",
     "events_models",
     "ledger_models",
     "matching_models",

@@ -28,7 +28,7 @@ from hub.db.base import Base
 # would make every such answer its own key. Answers that read them (disclosures, proofs,
 # checkpoints) are never cached. alembic_version is the migration tool's. The outbox is written
 # only beside tracked changes, and it and the webhook tables then change with every delivery;
-# no cached answer reads them.
+# no cached answer reads them. Trusted documents are requests, not data.
 UNTRACKED = frozenset(
     {
         "disclosures",
@@ -37,6 +37,7 @@ UNTRACKED = frozenset(
         "alembic_version",
         "data_revision",
         "events",
+        "trusted_documents",
         "webhook_endpoints",
         "webhook_deliveries",
     }

@@ -41,6 +41,8 @@ class OAuthClient(Base, HasId, HasCreatedAt):
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), index=True)
     name: Mapped[str | None] = mapped_column(Text)
     revoked_at: Mapped[datetime | None] = mapped_column()
+    # its tokens carry `tdo`: only registered documents (hub.graphql.trusted) are run for them
+    trusted_documents_only: Mapped[bool] = mapped_column(server_default="false")
 
 
 class Factory(Base, HasId, HasCreatedAt):

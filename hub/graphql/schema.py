@@ -30,12 +30,14 @@ from hub.config import Settings
 from hub.consent.graphql import ConsentMutation, ConsentQuery
 from hub.directory.graphql import DirectoryQuery
 from hub.disclosures.graphql import DisclosureQuery
+from hub.documents.registry import TrustedDocuments
 from hub.events.graphql import EventsSubscription
 from hub.graphql.errors import CodedErrors
 from hub.graphql.limits import RequestLimits
 from hub.graphql.ratelimit import ClientBudgets
 from hub.graphql.response_cache import ResponseCache, ResponseCacheExtension
 from hub.graphql.transaction import TransactionExtension
+from hub.graphql.trusted import TrustedDocumentsExtension
 from hub.ledger.graphql import LedgerMutation, LedgerQuery
 from hub.matching.graphql import SupplierMutation, SupplierQuery
 from hub.webhooks.graphql import WebhookMutation, WebhookQuery
@@ -86,6 +88,7 @@ def build_schema(
     settings: Settings,
     cache: ResponseCache | None = None,
     budgets: ClientBudgets | None = None,
+    documents: TrustedDocuments | None = None,
 ) -> strawberry.Schema:
     # The depth and alias limiters build a new rule class per instance; made once here, the
     # rules are the same objects in every request, so ValidationCache (keyed by them) hits.
@@ -99,6 +102,8 @@ def build_schema(
     # classes or factories, never instances: instances leak state across concurrent requests
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         TransactionExtension,
+        # after the transaction's on_operation: it reads the registry in the request's session
+        partial(TrustedDocumentsExtension, documents or TrustedDocuments()),
         CodedErrors,
         partial(
             RequestLimits, budgets or ClientBudgets(settings), settings.max_cost, settings.page_max

@@ -82,9 +82,16 @@ class HubGraphQL(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         try:
-            return orjson.loads(data)
+            body = orjson.loads(data)
         except orjson.JSONDecodeError:
             raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if isinstance(body, dict) and "documentId" in body:
+            # a trusted document by its id: strawberry passes extensions on to the operation
+            # (hub.graphql.trusted), not unknown top-level keys
+            extensions = body.get("extensions")
+            extensions = extensions if isinstance(extensions, dict) else {}
+            body["extensions"] = {**extensions, "documentId": body.pop("documentId")}
+        return body
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -1,0 +1,1 @@
+"""Trusted documents: GraphQL operations registered ahead, sent by their hash."""
