@@ -28,7 +28,7 @@ check: install  ## mypy (strict) over hub/
 	$(BIN)/mypy
 
 test: lint check  ## lint, types, then every test against a real PostgreSQL
-	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/pytest --cov --cov-report=term --durations=12 $(PYTEST_ARGS)
 
 bench-authz: install  ## consent checks, catch-up, revoke and memory at 100,000 grants
 	$(BIN)/python bench/authz_bench.py

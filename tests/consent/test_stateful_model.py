@@ -274,7 +274,7 @@ def test_read_paths_agree_with_the_model(database_url: str, key_file: Path) -> N
         run_state_machine_as_test(
             ConsentModel,
             settings=settings(
-                max_examples=12,
+                max_examples=8,
                 stateful_step_count=14,
                 deadline=None,
                 suppress_health_check=list(HealthCheck),

@@ -25,10 +25,17 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def hub_server(
-    database_url: str, key_file: Path, workers: int = 1, log_file: Path | None = None, **env: str
+    database_url: str,
+    key_file: Path,
+    workers: int = 1,
+    log_file: Path | None = None,
+    measured: bool = True,
+    **env: str,
 ) -> AsyncIterator[tuple[str, subprocess.Popen[str]]]:
     """A server until the block ends. Its log goes to ``log_file`` (a pipe nobody reads would
-    fill up with access lines and stall the server)."""
+    fill up with access lines and stall the server). ``measured=False`` keeps coverage out of
+    it: a server killed with SIGKILL never writes its coverage data, so measuring it only
+    slows it down."""
     port = free_port()
     log = log_file or Path(tempfile.mkstemp(prefix="hub-serve-", suffix=".log")[1])
     environment = {
@@ -40,6 +47,8 @@ async def hub_server(
         "HUB_DATA_DIR": str(key_file.parent),
         **env,
     }
+    if not measured:
+        environment.pop("COVERAGE_PROCESS_CONFIG", None)
     with log.open("w") as sink:
         proc = subprocess.Popen(  # noqa: ASYNC220 (a server for the whole test, not awaited)
             [sys.executable, "-m", "hub", "serve", "--port", str(port), "--workers", str(workers)],

@@ -40,7 +40,9 @@ async def test_sigkill_mid_write_loses_nothing_acknowledged(
     for trial in range(TRIALS):
         stop = asyncio.Event()
         async with (
-            hub_server(database_url, key_file, log_file=tmp_path / f"hub-{trial}.log") as (
+            hub_server(
+                database_url, key_file, log_file=tmp_path / f"hub-{trial}.log", measured=False
+            ) as (
                 base,
                 proc,
             ),

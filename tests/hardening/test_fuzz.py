@@ -13,7 +13,7 @@ fuzzed role is that assessor or those factories, so any marker in any answer is 
 role gets its own database and server: what one role's fuzzing changes (an ADMIN's merge) cannot
 excuse what another sees.
 
-HUB_FUZZ_EXAMPLES scales the run (CI: 10 per operation and role; bench/README.md has the
+HUB_FUZZ_EXAMPLES scales the run (CI: 5 per operation and role; bench/README.md has the
 larger command); the counts are printed at the end.
 """
 
@@ -44,7 +44,7 @@ from tests.e2e.servers import hub_server
 from tests.helpers import Actor, Actors, gql, grant, make_actor, make_published_assessment
 
 SDL = Path(__file__).parents[2] / "schema" / "schema.graphql"
-EXAMPLES = int(os.environ.get("HUB_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("HUB_FUZZ_EXAMPLES", "5"))
 INTERNALS = re.compile(
     r"Traceback|File \"|site-packages|\.py\b|sqlalchemy|asyncpg|psycopg|postgresql"
     r"|\bSELECT\s.+\sFROM\b|\bINSERT INTO\b|/work/|/tmp/|/usr/lib",
