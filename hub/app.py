@@ -22,6 +22,7 @@ from hub.authz.listener import LedgerCatchUp
 from hub.authz.service import Authorizer
 from hub.config import Settings
 from hub.consent.tasks import run_sweeper
+from hub.console.pages import Console
 from hub.db.engine import build_engine, build_sessionmaker
 from hub.db.listen import NotificationListener
 from hub.db.migrate import head_revision
@@ -113,8 +114,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         verifier.reload()
         return JSONResponse(verifier.public_jwks(), headers={"cache-control": "max-age=300"})
 
+    console = Console(settings, sessions, graphql, ledger_key)
     app = Starlette(
         routes=[
+            *console.routes(),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route(

@@ -177,6 +177,28 @@ def cmd_documents_list(args: argparse.Namespace) -> None:
     emit(args, {"documents": out}, "\n".join(lines))
 
 
+def cmd_user_create(args: argparse.Namespace) -> None:
+    import getpass
+
+    from hub.accounts.service import Accounts
+
+    org_id = parse_uuid(args.org, "--org")
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            fail("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    settings = database_settings()
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        user = await Accounts(session).create_user(org_id, args.email, password)
+        return {"user_id": str(user.id), "email": user.email, "org_id": str(user.org_id)}
+
+    out = in_transaction(settings, work)
+    emit(args, out, f"{out['email']} can sign in at /console/ (user {out['user_id']})")
+
+
 def cmd_keys_rotate(args: argparse.Namespace) -> None:
     from hub.auth import keys
 
@@ -568,6 +590,17 @@ def build_parser() -> argparse.ArgumentParser:
     restrict.add_argument("--off", action="store_true", help="lift the restriction")
     restrict.add_argument("--json", action="store_true")
     restrict.set_defaults(func=cmd_client_restrict)
+
+    user = sub.add_parser("user", help="people who sign in to the console").add_subparsers(
+        dest="user_command", required=True
+    )
+    user_create = user.add_parser(
+        "create", help="a person of an organisation (password on standard input)"
+    )
+    user_create.add_argument("--org", required=True, help="organisation id")
+    user_create.add_argument("--email", required=True)
+    user_create.add_argument("--json", action="store_true")
+    user_create.set_defaults(func=cmd_user_create)
 
     documents = sub.add_parser("documents", help="trusted documents").add_subparsers(
         dest="documents_command", required=True

@@ -1,5 +1,6 @@
 """Imports every model module so that ``Base.metadata`` knows the whole schema (Alembic)."""
 
+from hub.accounts import models as accounts_models
 from hub.assessments import models as assessments_models
 from hub.consent import models as consent_models
 from hub.db import revisions as revisions_models
@@ -14,6 +15,7 @@ from hub.webhooks import models as webhooks_models
 
 __all__ = [
     "Base",
+    "accounts_models",
     "assessments_models",
     "consent_models",
     "directory_models",

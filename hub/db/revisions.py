@@ -28,7 +28,8 @@ from hub.db.base import Base
 # would make every such answer its own key. Answers that read them (disclosures, proofs,
 # checkpoints) are never cached. alembic_version is the migration tool's. The outbox is written
 # only beside tracked changes, and it and the webhook tables then change with every delivery;
-# no cached answer reads them. Trusted documents are requests, not data.
+# no cached answer reads them. Trusted documents are requests, not data; people and sessions
+# change no answer (a person acts as their organisation).
 UNTRACKED = frozenset(
     {
         "disclosures",
@@ -38,6 +39,8 @@ UNTRACKED = frozenset(
         "data_revision",
         "events",
         "trusted_documents",
+        "users",
+        "web_sessions",
         "webhook_endpoints",
         "webhook_deliveries",
     }

@@ -10,6 +10,7 @@ from hub.assessments.reports import FactoryRef, Reports
 from hub.assessments.service import AssessmentReader
 from hub.consent.models import ConsentScope
 from hub.directory import models
+from hub.directory.repository import DirectoryRepository
 from hub.directory.service import DirectoryService
 from hub.errors import NotFound
 from hub.graphql.context import Info
@@ -53,6 +54,15 @@ class Viewer:
             # the token names an organisation that no longer exists
             raise NotFound("your organisation no longer exists")
         return OrganizationType.from_model(org)
+
+    @strawberry.field(description="FACTORY: the factory your organisation speaks for.")
+    async def factory(self, info: Info) -> FactoryType | None:
+        principal = info.context.principal
+        if principal.role is not models.Role.FACTORY:
+            return None
+        async with info.context.db.session() as session:
+            found = await DirectoryRepository(session).factory_claimed_by(principal.org_id)
+        return FactoryType.from_model(found) if found else None
 
 
 @strawberry.type(name="Factory")

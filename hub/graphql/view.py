@@ -109,6 +109,28 @@ class HubGraphQL(GraphQL[Context, None]):
                 # the middleware lets no operation through without a token; fail closed anyway
                 raise HTTPException(401, "an access token is required")
             principal = NOBODY  # on_ws_connect verifies the token of connection_init
+        return self._context(principal, request, response)
+
+    async def execute_as(
+        self,
+        principal: Principal,
+        request: Request,
+        query: str,
+        variables: dict[str, Any] | None = None,
+    ) -> tuple[ExecutionResult, Response]:
+        """Run one operation for a caller known by other means (the console's signed-in
+        person), through the same schema, checks, transaction and disclosure record as
+        /graphql. The response carries what the operation set (status, Retry-After)."""
+        response = Response()
+        context = self._context(principal, request, response)
+        result = await self.schema.execute(query, variable_values=variables, context_value=context)
+        if result.errors:
+            result.errors = [with_code(e) for e in result.errors]
+        return result, response
+
+    def _context(
+        self, principal: Principal, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         db = RequestDatabase(self.sessions)
         # given by hub.ops.logs.RequestLog (a bare app in tests may run without it)
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import strawberry
 
-from hub.errors import Forbidden
+from hub.errors import BadUserInput, Forbidden
 from hub.graphql.context import Info
 from hub.graphql.ids import parse_id
 from hub.ledger import models
@@ -123,6 +123,17 @@ class LedgerQuery:
     async def checkpoint(self, info: Info) -> Checkpoint:
         async with info.context.db.session() as session:
             return Checkpoint.from_model(await LedgerService(session).latest())
+
+    @strawberry.field(
+        description="The latest signed checkpoints, newest first (an auditor checks each "
+        "against the one before with consistencyProof)."
+    )
+    async def checkpoints(self, info: Info, last: int = 10) -> list[Checkpoint]:
+        if not 1 <= last <= info.context.settings.page_max:
+            raise BadUserInput(f"last must be between 1 and {info.context.settings.page_max}")
+        async with info.context.db.session() as session:
+            found = await LedgerService(session).recent(last)
+        return [Checkpoint.from_model(c) for c in found]
 
     @strawberry.field(description="Proof that event `seq` is in the tree of `treeSize` events.")
     async def inclusion_proof(self, info: Info, seq: int, tree_size: int) -> InclusionProof:

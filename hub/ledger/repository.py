@@ -187,6 +187,10 @@ class LedgerRepository:
         query = select(Checkpoint).order_by(Checkpoint.tree_size.desc()).limit(1)
         return (await self.session.execute(query)).scalar_one_or_none()
 
+    async def recent_checkpoints(self, count: int) -> Sequence[Checkpoint]:
+        query = select(Checkpoint).order_by(Checkpoint.tree_size.desc()).limit(count)
+        return (await self.session.execute(query)).scalars().all()
+
     async def checkpoints(self) -> Sequence[Checkpoint]:
         query = select(Checkpoint).order_by(Checkpoint.tree_size)
         return (await self.session.execute(query)).scalars().all()

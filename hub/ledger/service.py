@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -145,6 +146,9 @@ class LedgerService:
         if latest is None:
             raise NotFound("no checkpoint has been signed yet")
         return latest
+
+    async def recent(self, count: int) -> Sequence[Checkpoint]:
+        return await self.repo.recent_checkpoints(count)
 
     # --- receipts -----------------------------------------------------------------------------
 

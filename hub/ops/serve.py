@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import signal
 import sys
 from dataclasses import replace
@@ -10,7 +11,9 @@ from types import FrameType
 
 import uvicorn
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.accounts.service import Accounts
 from hub.auth import keys as signing_keys
 from hub.auth.server import ClientRecord
 from hub.auth.tokens import HubTokenGenerator
@@ -20,6 +23,7 @@ from hub.db.migrate import head_revision
 from hub.directory.models import Role
 from hub.directory.repository import DirectoryRepository
 from hub.directory.service import DirectoryService
+from hub.ops.demo import DemoOrgs
 from hub.ops.logs import log_config
 
 DEMO_TOKEN_LIFETIME = 12 * 3600
@@ -77,9 +81,12 @@ def run_demo(settings: Settings, *, host: str, port: int, serve_after: bool) -> 
     from hub.ops.database import prepare_database
 
     prepare_database(settings)
-    lines, story = asyncio.run(_load_and_mint(settings))
+    lines, story, logins = asyncio.run(_load_and_mint(settings))
     base = f"http://{host}:{port}"
     print(f"\nCompliance Hub demo\n  GraphiQL:  {base}/graphql")
+    print(f"  console:   {base}/console/  (people sign in here; the password is new each run)")
+    for line in logins:
+        print(line)
     print(f"  tokens (valid {DEMO_TOKEN_LIFETIME // 3600} h; send as 'Authorization: Bearer …'):")
     for line in lines:
         print(line)
@@ -106,7 +113,23 @@ DEMO_STORY = """
 """
 
 
-async def _load_and_mint(settings: Settings) -> tuple[list[str], dict[str, str]]:
+async def _demo_logins(session: AsyncSession, demo: DemoOrgs) -> list[str]:
+    """A person for the demo factory and one for the auditor, with a fresh password."""
+    accounts = Accounts(session)
+    lines = []
+    for role in (Role.FACTORY, Role.AUDITOR):
+        org = demo.by_role[role]
+        email = f"{role.value.lower()}@demo.compliance-hub.example"
+        password = secrets.token_urlsafe(12)
+        if not await accounts.set_password(email, password):
+            await accounts.create_user(org.id, email, password)
+        lines.append(f"  {role.value:<9} {email}  password: {password}  ({org.name})")
+    return lines
+
+
+async def _load_and_mint(
+    settings: Settings,
+) -> tuple[list[str], dict[str, str], list[str]]:
     from hub.db.engine import build_sessionmaker
     from hub.ops.demo import load_demo
 
@@ -117,6 +140,7 @@ async def _load_and_mint(settings: Settings) -> tuple[list[str], dict[str, str]]
     try:
         async with build_sessionmaker(engine)() as session, session.begin():
             demo = await load_demo(session)
+            logins = await _demo_logins(session, demo)
             for role in Role:
                 org = demo.by_role[role]
                 clients = await DirectoryRepository(session).clients_of(org.id)
@@ -137,4 +161,4 @@ async def _load_and_mint(settings: Settings) -> tuple[list[str], dict[str, str]]
             }
     finally:
         await engine.dispose()
-    return lines, story
+    return lines, story, logins
