@@ -22,6 +22,7 @@ from hub.authz.listener import LedgerCatchUp
 from hub.authz.service import Authorizer
 from hub.config import Settings
 from hub.consent.tasks import run_sweeper
+from hub.console.authorize import AuthorizeEndpoint
 from hub.console.pages import Console
 from hub.db.engine import build_engine, build_sessionmaker
 from hub.db.listen import NotificationListener
@@ -115,15 +116,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse(verifier.public_jwks(), headers={"cache-control": "max-age=300"})
 
     console = Console(settings, sessions, graphql, ledger_key)
+    tokens = TokenEndpoint(settings, sessions, generator)
     app = Starlette(
         routes=[
             *console.routes(),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/oauth/token", tokens.handle, methods=["POST"]),
             Route(
-                "/oauth/token",
-                TokenEndpoint(settings, sessions, generator).handle,
-                methods=["POST"],
+                "/oauth/authorize",
+                AuthorizeEndpoint(settings, sessions, generator, tokens).handle,
+                methods=["GET", "POST"],
             ),
             Route("/.well-known/jwks.json", jwks, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),

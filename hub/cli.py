@@ -101,16 +101,25 @@ def cmd_client_create(args: argparse.Namespace) -> None:
     settings = database_settings()
 
     async def work(session: AsyncSession) -> dict[str, Any]:
-        issued = await DirectoryService(session).create_client(org_id, args.name)
+        issued = await DirectoryService(session).create_client(
+            org_id, args.name, args.redirect_uri or ()
+        )
+        if args.redirect_uri:
+            return {"client_id": issued.client.client_id, "redirect_uris": args.redirect_uri}
         return {"client_id": issued.client.client_id, "client_secret": issued.secret}
 
     out = in_transaction(settings, work)
-    emit(
-        args,
-        out,
-        f"client_id:     {out['client_id']}\nclient_secret: {out['client_secret']}\n"
-        "(the secret is shown only now; the hub keeps a hash of it)",
-    )
+    if args.redirect_uri:
+        human = (
+            f"client_id: {out['client_id']}\n(a public client: people sign in through "
+            "/oauth/authorize with PKCE; no secret)"
+        )
+    else:
+        human = (
+            f"client_id:     {out['client_id']}\nclient_secret: {out['client_secret']}\n"
+            "(the secret is shown only now; the hub keeps a hash of it)"
+        )
+    emit(args, out, human)
 
 
 def cmd_client_restrict(args: argparse.Namespace) -> None:
@@ -581,6 +590,12 @@ def build_parser() -> argparse.ArgumentParser:
     client_create = client.add_parser("create", help="create a client for an organisation")
     client_create.add_argument("--org", required=True, help="organisation id")
     client_create.add_argument("--name")
+    client_create.add_argument(
+        "--redirect-uri",
+        action="append",
+        help="a public client for people's tools (authorization code with PKCE), with where "
+        "codes may be sent; repeat for several",
+    )
     client_create.add_argument("--json", action="store_true")
     client_create.set_defaults(func=cmd_client_create)
     restrict = client.add_parser(

@@ -24,6 +24,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from hub.auth.codes import CodeGrant, CodeRecord, S256Challenge, claim_code
 from hub.auth.tokens import HubTokenGenerator
 from hub.config import Settings
 from hub.db.faults import database_fault
@@ -43,18 +44,34 @@ class ClientRecord(ClientMixin):  # type: ignore[misc]
     role: Role
     revoked: bool
     trusted_only: bool = False
+    # a person's tool: no secret; authorization code with PKCE, codes sent to these URIs only
+    public: bool = False
+    redirect_uris: tuple[str, ...] = ()
 
     def get_client_id(self) -> str:
         return self.client_id
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return not self.revoked and secret_matches(client_secret, self.secret_hash)
+        return (
+            not self.revoked and not self.public and secret_matches(client_secret, self.secret_hash)
+        )
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if self.public:
+            return method == "none" and not self.revoked
         return method in ("client_secret_basic", "client_secret_post")
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type == "client_credentials"
+        return grant_type == ("authorization_code" if self.public else "client_credentials")
+
+    def check_response_type(self, response_type: str) -> bool:
+        return self.public and not self.revoked and response_type == "code"
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri in self.redirect_uris
+
+    def get_default_redirect_uri(self) -> str | None:
+        return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
 
     def get_allowed_scope(self, scope: str) -> str:
         # the hub has no OAuth scopes: what a client may do follows from its organisation
@@ -74,15 +91,20 @@ class _FormPayload(OAuth2Payload):  # type: ignore[misc]
         return defaultdict(list, self._form)
 
 
-class _TokenRequest(OAuth2Request):  # type: ignore[misc]
-    def __init__(self, uri: str, headers: Headers, form: dict[str, list[str]]) -> None:
-        super().__init__(method="POST", uri=uri, headers=headers)
+class OAuthRequest(OAuth2Request):  # type: ignore[misc]
+    """A request's parameters, read (async) beforehand: the query of an authorization request,
+    the form of a token request or of an approval."""
+
+    def __init__(
+        self, uri: str, headers: Headers, form: dict[str, list[str]], method: str = "POST"
+    ) -> None:
+        super().__init__(method=method, uri=uri, headers=headers)
         self.payload = _FormPayload(form)
         self._form = form
 
     @property
     def args(self) -> dict[str, str]:
-        return {}
+        return {k: v[0] for k, v in self._form.items()} if self.method == "GET" else {}
 
     @property
     def form(self) -> dict[str, str]:
@@ -94,13 +116,22 @@ class _ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
 
 
-class _OneRequestServer(AuthorizationServer):  # type: ignore[misc]
-    """An authorization server that knows the one client this request names."""
+class OneRequestServer(AuthorizationServer):  # type: ignore[misc]
+    """An authorization server that knows the one client this request names (and, exchanging
+    a code, the code it already claimed: hub.auth.codes)."""
 
-    def __init__(self, generator: HubTokenGenerator, client: ClientRecord | None) -> None:
+    def __init__(
+        self,
+        generator: HubTokenGenerator,
+        client: ClientRecord | None,
+        claimed: CodeRecord | None = None,
+    ) -> None:
         super().__init__()
         self._client = client
+        self.claimed = claimed
+        self.issued: list[CodeRecord] = []  # codes to store once authlib has made them
         self.register_grant(_ClientCredentials)
+        self.register_grant(CodeGrant, [S256Challenge(required=True)])
         self.register_token_generator("default", generator)
 
     def query_client(self, client_id: str) -> ClientRecord | None:
@@ -121,6 +152,12 @@ class _OneRequestServer(AuthorizationServer):  # type: ignore[misc]
         if isinstance(body, dict):
             body.pop("scope", None)
         return JSONResponse(body, status_code=status, headers=dict(headers))
+
+
+def oauth_url(request: Request, settings: Settings) -> str:
+    """authlib refuses plain http unless the host is loopback; in development we serve on plain
+    http on any host, in production mode the real scheme (behind the proxy) counts."""
+    return str(request.url if settings.production else request.url.replace(scheme="https"))
 
 
 def _budget(per_minute: int, workers: int) -> MinuteBudget | None:
@@ -196,17 +233,17 @@ class TokenEndpoint:
                 if isinstance(value, str):
                     fields.setdefault(key, []).append(value)
         client_id = _named_client_id(request, fields)
-        record = await self._load_client(client_id) if client_id else None
-        # authlib refuses plain http unless the host is loopback; in development we serve on
-        # plain http on any host, in production mode the real scheme (behind the proxy) counts
-        url = request.url if self.settings.production else request.url.replace(scheme="https")
-        oauth_request = _TokenRequest(str(url), request.headers, fields)
-        server = _OneRequestServer(self.generator, record)
+        record = await self.load_client(client_id) if client_id else None
+        claimed = None
+        if fields.get("grant_type") == ["authorization_code"] and fields.get("code"):
+            claimed = await claim_code(self.sessions, fields["code"][0])
+        oauth_request = OAuthRequest(oauth_url(request, self.settings), request.headers, fields)
+        server = OneRequestServer(self.generator, record, claimed)
         response: Response = await run_in_threadpool(server.create_token_response, oauth_request)
         response.headers["cache-control"] = "no-store"
         return response
 
-    async def _load_client(self, client_id: str) -> ClientRecord | None:
+    async def load_client(self, client_id: str) -> ClientRecord | None:
         async with self.sessions() as session:
             found = await DirectoryRepository(session).client_by_client_id(client_id)
         if found is None:
@@ -219,4 +256,6 @@ class TokenEndpoint:
             role=org.role,
             revoked=client.revoked_at is not None,
             trusted_only=client.trusted_documents_only,
+            public=client.public,
+            redirect_uris=tuple(client.redirect_uris),
         )

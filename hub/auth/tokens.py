@@ -44,7 +44,9 @@ class HubTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     def get_extra_claims(
         self, client: Any, grant_type: Any, user: Any, scope: Any
     ) -> dict[str, Any]:
-        claims = {"org": str(client.org_id), "role": client.role.value}
+        # a person's token (authorization code) speaks for the person's organisation
+        owner = user or client
+        claims = {"org": str(owner.org_id), "role": owner.role.value}
         if getattr(client, "trusted_only", False):
             claims["tdo"] = True  # registered documents only (hub.graphql.trusted)
         return claims

@@ -128,7 +128,8 @@ class Console:
 
     async def login_page(self, request: Request) -> Response:
         token = login_csrf(request)
-        response = page(request, "login.html", csrf=token, email="")
+        then = _local(request.query_params.get("next"))
+        response = page(request, "login.html", csrf=token, email="", then=then)
         set_login_csrf(response, self.settings, token)
         return response
 
@@ -155,13 +156,17 @@ class Console:
                 request, token, email, _("That email address and password do not match.")
             )
         # always a new session token: a token planted before sign-in is never promoted
-        response = RedirectResponse("/console/", status_code=303)
+        then = _local(str(fields.get("next", "")))
+        response = RedirectResponse(then or "/console/", status_code=303)
         set_session(response, self.settings, signed[0])
         response.delete_cookie("hub_login_csrf", path="/console")
         return response
 
     def _login_again(self, request: Request, token: str, email: str, problem: str) -> Response:
-        response = page(request, "login.html", 400, csrf=token, email=email, problem=problem)
+        then = _local(request.query_params.get("next"))
+        response = page(
+            request, "login.html", 400, csrf=token, email=email, problem=problem, then=then
+        )
         set_login_csrf(response, self.settings, token)
         return response
 
@@ -369,6 +374,13 @@ def _may_see(role: Role, page_role: Role) -> bool:
     if page_role is Role.AUDITOR:
         return role in (Role.AUDITOR, Role.ADMIN)
     return role is page_role
+
+
+def _local(then: str | None) -> str | None:
+    """Where to go after signing in: only a path of this hub's own (no open redirect)."""
+    if then and then.startswith(("/console/", "/oauth/authorize")) and "\\" not in then:
+        return then
+    return None
 
 
 def _back(url: str) -> RedirectResponse:

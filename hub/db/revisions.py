@@ -41,6 +41,7 @@ UNTRACKED = frozenset(
         "trusted_documents",
         "users",
         "web_sessions",
+        "oauth_codes",
         "webhook_endpoints",
         "webhook_deliveries",
     }

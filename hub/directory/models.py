@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Identity, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db.base import Base, HasCreatedAt, HasId
@@ -43,6 +44,24 @@ class OAuthClient(Base, HasId, HasCreatedAt):
     revoked_at: Mapped[datetime | None] = mapped_column()
     # its tokens carry `tdo`: only registered documents (hub.graphql.trusted) are run for them
     trusted_documents_only: Mapped[bool] = mapped_column(server_default="false")
+    # a public client (a person's tool: no secret, authorization code with PKCE) and where it
+    # may receive codes; machine clients have a secret and use client credentials
+    public: Mapped[bool] = mapped_column(server_default="false")
+    redirect_uris: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+
+
+class OAuthCode(Base, HasCreatedAt):
+    """An authorization code, until it is exchanged (once) or expires; only its hash is kept."""
+
+    __tablename__ = "oauth_codes"
+
+    code_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    client_id: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    code_challenge: Mapped[str] = mapped_column(Text)
+    code_challenge_method: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column()
 
 
 class Factory(Base, HasId, HasCreatedAt):

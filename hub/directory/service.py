@@ -8,7 +8,9 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from iso3166 import countries_by_alpha2
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -178,16 +180,29 @@ class DirectoryService:
         await self.repo.session.flush()
         return factory
 
-    async def create_client(self, org_id: uuid.UUID, name: str | None = None) -> IssuedClient:
+    async def create_client(
+        self, org_id: uuid.UUID, name: str | None = None, redirect_uris: Sequence[str] = ()
+    ) -> IssuedClient:
+        """A machine client with a secret; or, given redirect URIs, a public client for
+        people's tools (authorization code with PKCE; no secret: the empty string)."""
         org = await self.repo.organization(org_id)
         if org is None:
             raise NotFound(f"no organisation {org_id}")
-        secret = secrets.token_urlsafe(32)
+        for uri in redirect_uris:
+            parts = urlsplit(uri)
+            local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+            if parts.fragment or not parts.netloc or not (parts.scheme == "https" or local):
+                raise BadUserInput(
+                    f"a redirect URI is https (or http on this machine), without a fragment: {uri}"
+                )
+        secret = "" if redirect_uris else secrets.token_urlsafe(32)
         client = OAuthClient(
             client_id="chc_" + secrets.token_urlsafe(16),
-            secret_hash=hash_secret(secret),
+            secret_hash=hash_secret(secret) if secret else "",
             org_id=org.id,
             name=name,
+            public=bool(redirect_uris),
+            redirect_uris=list(redirect_uris),
         )
         await self.repo.add(client)
         return IssuedClient(client, secret)
