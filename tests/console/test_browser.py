@@ -46,6 +46,59 @@ async def sign_in(browser: Browser, base: str, email: str) -> Page:
     return page
 
 
+# the contrast ratio (WCAG 2.x) of each element's text against the first opaque background
+# behind it; returns the lowest found, with the element
+CONTRAST = """
+(selector) => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const behind = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.99)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  let worst = [99, ""];
+  for (const el of document.querySelectorAll(selector)) {
+    if (!el.textContent.trim() || el.offsetParent === null) continue;
+    const a = lum(rgb(getComputedStyle(el).color).slice(0, 3)), b = lum(behind(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < worst[0]) worst = [ratio, el.outerHTML.slice(0, 80)];
+  }
+  return worst;
+}
+"""
+TEXT = "h1, h2, h3, p, a, button, label, td, th, small, .tag, .notice, .count, caption, span"
+
+
+async def lowest_contrast(page: Page) -> tuple[float, str]:
+    ratio, element = await page.evaluate(CONTRAST, TEXT)
+    print(f"lowest contrast on {page.url}: {ratio:.2f} at {element}")
+    return float(ratio), str(element)
+
+
+async def sign_in_by_keyboard(browser: Browser, base: str, email: str) -> Page:
+    """No mouse: Tab from the top of the page to the fields, Enter to send."""
+    page = await browser.new_page(base_url=base, viewport={"width": 1100, "height": 900})
+    await page.goto("/console/login")
+    await page.keyboard.press("Tab")  # the skip link comes first
+    focused = await page.evaluate("document.activeElement.textContent")
+    assert "Skip to content" in focused
+    while await page.evaluate("document.activeElement.id") != "email":
+        await page.keyboard.press("Tab")
+    await page.keyboard.type(email)
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "password"
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/console/ledger")
+    return page
+
+
 async def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -88,6 +141,13 @@ async def test_a_factory_manager_and_an_auditor_in_a_browser(
         granted = page.get_by_role("article", name=f"Grant to {buyer.org.name}")
         await expect(granted).to_contain_text("until 2099-12-31")
         await shot(page, "factory-view")
+        ratio, element = await lowest_contrast(page)
+        assert 4.5 <= ratio < 99, f"contrast {ratio:.2f} (WCAG AA: 4.5) at {element}"
+        await page.set_viewport_size({"width": 390, "height": 844})  # a phone
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, "the page scrolls sideways on a phone"
+        await shot(page, "factory-view-phone")
+        await page.set_viewport_size({"width": 1100, "height": 900})
 
         await granted.get_by_label("Reason (optional)").fill("contract ended")
         await granted.get_by_role("button", name="Revoke").click()
@@ -104,9 +164,11 @@ async def test_a_factory_manager_and_an_auditor_in_a_browser(
         await page.close()
 
         await asyncio.sleep(1.5)  # the integrator signs a checkpoint over the new events
-        page = await sign_in(browser, base, auditor)
+        page = await sign_in_by_keyboard(browser, base, auditor)
         await expect(page.get_by_role("heading", name="Consent ledger")).to_be_visible()
         await expect(page.locator(".verdict")).to_contain_text("Verified")
+        ratio, element = await lowest_contrast(page)
+        assert 4.5 <= ratio < 99, f"contrast {ratio:.2f} (WCAG AA: 4.5) at {element}"
         for event in ("Requested", "Granted", "Revoked"):
             await expect(page.get_by_role("cell", name=event).first).to_be_visible()
         async with page.expect_download() as download:
