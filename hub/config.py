@@ -38,6 +38,7 @@
 | HUB_WEBHOOK_POLL | 1 | seconds between looks for due retries (new events wake it at once) |
 | HUB_WEBHOOK_CONCURRENCY | 4 | deliveries in flight per endpoint |
 | HUB_WEBHOOK_ALLOW_PRIVATE | 0 | 1: production webhooks may reach private addresses too |
+| HUB_SECRET_HASH_COST | 14 | scrypt cost (log2 N) of new client secrets and passwords; 10 to 20 |
 | HUB_LOG_FORMAT | json | json: one JSON object per line; text: plain lines for a terminal |
 | HUB_ACCESS_LOG | 1 | 0: no line per request (set by `hub serve --no-access-log`) |
 """
@@ -228,6 +229,13 @@ class Settings:
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=to_async_url(url))
+
+
+def secret_hash_cost(env: Mapping[str, str] | None = None) -> int:
+    """log2 of scrypt's N for new secret hashes (hub.directory.service.hash_secret, which runs
+    where no Settings are at hand). Checking a hash uses the cost stored in it, so lowering this
+    (the test suite does, to 2^10) never weakens hashes already made."""
+    return _int(os.environ if env is None else env, "HUB_SECRET_HASH_COST", 14, 10, 20)
 
 
 def export_to_workers(workers: int, access_log: bool) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,6 +19,28 @@ from hub.auth.principal import Principal
 from hub.config import Settings
 from hub.directory.models import Factory, Organization, Role
 from hub.directory.service import DirectoryService, NewFactory, NewOrganization
+
+
+def run_hub(
+    settings: Settings, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """The `hub` command line, as an operator or auditor runs it, on these settings' database
+    and key files."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url or "",
+        "HUB_SIGNING_KEY_FILE": str(settings.signing_key_file),
+        "HUB_LEDGER_KEY_FILE": str(settings.ledger_key_file),
+        "HUB_DATA_DIR": str(settings.data_dir),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @asynccontextmanager

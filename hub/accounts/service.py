@@ -8,6 +8,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +22,13 @@ from hub.errors import BadUserInput, Conflict, NotFound
 SESSION_LIFETIME = timedelta(hours=8)
 MIN_PASSWORD = 12
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-# checked when the address is unknown, so a wrong address takes as long as a wrong password
-# (the response time does not tell who has an account)
-_DUMMY_HASH = hash_secret(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the address is unknown, so a wrong address takes as long as a wrong
+    password (the response time does not tell who has an account)."""
+    return hash_secret(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ class Accounts:
         query = select(User).where(User.email == email.strip().lower())
         user = (await self.session.execute(query)).scalar_one_or_none()
         if user is None or user.disabled_at is not None:
-            secret_matches(password, _DUMMY_HASH)
+            secret_matches(password, _dummy_hash())
             return None
         if not secret_matches(password, user.password_hash):
             return None

@@ -11,6 +11,10 @@ query ConsoleFactoryHome {
     totalCount
     edges { node { id scopes grantedAt expiresAt ledgerSeq buyer { id name country } } }
   }
+  history: consents(first: 100) {
+    edges { node { id status scopes ledgerSeq reason requestedAt grantedAt declinedAt revokedAt
+                   expiresAt buyer { name } } }
+  }
 }
 """
 

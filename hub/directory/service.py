@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from iso3166 import countries_by_alpha2
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.config import secret_hash_cost
 from hub.db.paging import Page, check_first
 from hub.directory.models import Factory, OAuthClient, Organization, Role
 from hub.directory.repository import DirectoryRepository
@@ -48,9 +49,10 @@ def new_hub_id() -> str:
 
 # scrypt (the standard library's, RFC 7914) at the cost OWASP names as a floor: 2^14, 8, 1 is
 # about 16 MiB and 40 ms per check. Client secrets are random and long, so a fast hash would
-# resist guessing too; the slow one also holds if a secret is ever chosen by a person, and it
-# runs only when a client asks for a token (in a worker thread), never per request.
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+# resist guessing too; the slow one also holds for people's passwords, and it runs only when a
+# client asks for a token or a person signs in (in a worker thread), never per request.
+# The cost is HUB_SECRET_HASH_COST (log2 N, default 14).
+_SCRYPT_R, _SCRYPT_P = 8, 1
 
 
 def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
@@ -59,9 +61,10 @@ def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
 
 def hash_secret(secret: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = _scrypt(secret, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
+    n = 2 ** secret_hash_cost()
+    digest = _scrypt(secret, salt, n, _SCRYPT_R, _SCRYPT_P)
     b64 = base64.b64encode
-    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+    return f"scrypt${n}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
 
 
 def secret_matches(secret: str, secret_hash: str) -> bool:

@@ -13,7 +13,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.config import Settings
+from hub.config import Settings, secret_hash_cost
 from hub.directory.models import OAuthClient, Role
 from tests.conftest import make_settings
 from tests.helpers import Actor, Actors, in_process, make_actor
@@ -132,7 +132,8 @@ async def test_secret_is_stored_hashed(session: AsyncSession, actors: Actors) ->
     )
     assert stored is not None
     assert buyer.client_secret not in stored
-    assert stored.startswith("scrypt$16384$8$1$")  # a slow, salted hash
+    assert stored.startswith("scrypt$1024$8$1$")  # salted scrypt, at the tests' lower cost
+    assert secret_hash_cost({}) == 14  # what a deployment gets: 2^14
 
 
 def test_secret_hashes_check_and_salt() -> None:

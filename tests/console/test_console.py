@@ -4,10 +4,7 @@ ledger; and from the attacker's side: CSRF, session fixation, another factory's 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -19,7 +16,15 @@ from hub.consent.models import Consent, ConsentStatus
 from hub.directory.models import Role
 from hub.ledger.tasks import integrate_once
 from tests.console.helpers import csrf_of, home_csrf, make_person, sign_in
-from tests.helpers import Actor, Actors, gql, grant, make_actor, make_published_assessment
+from tests.helpers import (
+    Actor,
+    Actors,
+    gql,
+    grant,
+    make_actor,
+    make_published_assessment,
+    run_hub,
+)
 
 REQUEST = "mutation($f: ID!, $m: String) { requestAccess(factoryId: $f, scopes: [SUMMARY, FINDINGS], message: $m) { id } }"
 READ = "query($f: ID!) { factory(id: $f) { latestAssessment { findings { questionCode } } } }"
@@ -98,6 +103,16 @@ async def test_a_factory_manager_answers_a_request(
         )
         assert "can no longer see your reports" in revoked.text
         assert await status_of(session, consent) is ConsentStatus.REVOKED
+        # the history keeps the answer, with a receipt of the revocation itself
+        assert "<td>Revoked <small>(contract ended)</small></td>" in revoked.text
+        revocation = await session.scalar(select(Consent.ledger_seq).where(Consent.id == consent))
+        await integrate_once(
+            app.state.sessions, app.state.ledger_key, app.state.settings.ledger_origin
+        )
+        assert f'href="/console/receipts/{revocation}"' in revoked.text
+        proof = await browser.get(f"/console/receipts/{revocation}")
+        assert proof.status_code == 200
+        assert f"seq {revocation}\n" in proof.text
 
 
 async def test_declining_and_the_improvement_plan(
@@ -152,21 +167,12 @@ async def test_an_auditor_reads_the_ledger_and_exports_it(
         assert "No events." in nothing.text
         exported = await browser.get("/console/ledger/export")
         assert exported.status_code == 200
-    checked = verify_export(exported.text, app.state.ledger_key.verifier_key, tmp_path)
+    path = tmp_path / "ledger.jsonl"
+    path.write_bytes(exported.content)
+    key = app.state.ledger_key.verifier_key
+    checked = run_hub(app.state.settings, "ledger", "verify", str(path), "--public-key", key)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.startswith("OK: ")
-
-
-def verify_export(text: str, key: str, folder: Path) -> subprocess.CompletedProcess[str]:
-    """`hub ledger verify`, offline, as an auditor runs it on the downloaded file."""
-    path = folder / "ledger.jsonl"
-    path.write_text(text)
-    return subprocess.run(
-        [sys.executable, "-m", "hub", "ledger", "verify", str(path), "--public-key", key],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 async def test_a_wrong_password_and_the_way_out(
@@ -261,28 +267,10 @@ async def test_another_factorys_urls_give_nothing(
         assert "buyers use the API" in refused.text
 
 
-def run_demo(database_url: str, key_file: Path) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "hub", "demo", "--no-serve"],
-        env={
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "HUB_SIGNING_KEY_FILE": str(key_file),
-            "HUB_DATA_DIR": str(key_file.parent),
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+async def test_the_demo_prints_console_logins_that_work(app: Starlette) -> None:
+    done = await asyncio.to_thread(run_hub, app.state.settings, "demo", "--no-serve")
     assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-async def test_the_demo_prints_console_logins_that_work(
-    app: Starlette, database_url: str, key_file: Path
-) -> None:
-    printed = await asyncio.to_thread(run_demo, database_url, key_file)
+    printed = done.stdout
     assert "console:   http://127.0.0.1:8000/console/" in printed
     logins = dict(re.findall(r"(\S+@demo\.compliance-hub\.example)  password: (\S+)", printed))
     assert len(logins) == 2

@@ -4,14 +4,13 @@ and the consent ledger still verifies as an auditor checks it."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
 import asyncpg
 
 from hub.config import Settings
+from tests.helpers import run_hub
 
 
 @dataclass
@@ -65,22 +64,9 @@ async def check_nothing_lost_or_half_written(settings: Settings, acked: Acknowle
 def ledger_verifies(settings: Settings, workdir: os.PathLike[str] | str) -> str:
     """Sign a checkpoint, export the ledger and verify the export, with the CLI an auditor
     uses; returns what `hub ledger verify` printed."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.libpq_url,
-        "HUB_SIGNING_KEY_FILE": str(settings.signing_key_file),
-        "HUB_LEDGER_KEY_FILE": str(settings.ledger_key_file),
-    }
 
     def hub(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "hub", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = run_hub(settings, *args)
         assert done.returncode == 0, f"hub {' '.join(args)}: {done.stdout}{done.stderr}"
         return done.stdout
 

@@ -10,16 +10,13 @@ from pathlib import Path
 
 import httpx
 
-from hub.db.engine import build_engine, build_sessionmaker
 from hub.directory.models import Role
-from hub.ops.database import prepare_database
-from tests.conftest import make_settings
 from tests.e2e.servers import hub_server
 from tests.events.sockets import graphql_socket, receive, start
 from tests.faults.checks import Acknowledged, check_nothing_lost_or_half_written, ledger_verifies
-from tests.faults.cluster import PrivateCluster
+from tests.faults.cluster import actors_on, migrated_cluster
 from tests.faults.workload import consent_writer, reader, upload_writer
-from tests.helpers import Actor, grant, in_process, make_actor
+from tests.helpers import Actor, grant
 
 UPDATES = "subscription { supplierUpdates { type factoryId } }"
 OUTAGE = 3.0
@@ -33,15 +30,8 @@ async def _ready(http: httpx.AsyncClient) -> bool:
 
 
 async def test_a_postgres_crash_under_load(tmp_path: Path, key_file: Path) -> None:
-    cluster = PrivateCluster(tmp_path / "pg")
-    settings = make_settings(cluster.url, key_file)
-    await asyncio.to_thread(prepare_database, settings)
-    engine = build_engine(settings)
-    async with in_process(settings) as local, build_sessionmaker(engine)() as session:
-        buyer = await make_actor(session, local, Role.BUYER)
-        factories = [await make_actor(session, local, Role.FACTORY) for _ in range(4)]
-        probe = await make_actor(session, local, Role.FACTORY)
-    await engine.dispose()
+    cluster, settings = await migrated_cluster(tmp_path / "pg", key_file)
+    buyer, *factories, probe = await actors_on(settings, Role.BUYER, *[Role.FACTORY] * 5)
 
     acked = Acknowledged()
     stop = asyncio.Event()

@@ -18,15 +18,12 @@ import httpx
 import pytest
 
 from hub.config import Settings
-from hub.db.engine import build_engine, build_sessionmaker
 from hub.directory.models import Role
-from hub.ops.database import prepare_database
-from tests.conftest import make_settings
 from tests.e2e.servers import hub_server
 from tests.faults.checks import Acknowledged, check_nothing_lost_or_half_written, ledger_verifies
-from tests.faults.cluster import PrivateCluster
+from tests.faults.cluster import PrivateCluster, actors_on, migrated_cluster
 from tests.faults.workload import GRANT, READ, UPLOAD, call
-from tests.helpers import Actor, in_process, make_actor
+from tests.helpers import Actor
 
 
 @dataclass
@@ -69,14 +66,8 @@ class Hub:
 
 @pytest.fixture
 async def hub(tmp_path: Path, key_file: Path) -> AsyncIterator[Hub]:
-    cluster = PrivateCluster(tmp_path / "pg")
-    settings = make_settings(cluster.url, key_file)
-    await asyncio.to_thread(prepare_database, settings)
-    engine = build_engine(settings)
-    async with in_process(settings) as local, build_sessionmaker(engine)() as session:
-        buyer = await make_actor(session, local, Role.BUYER)
-        factory = await make_actor(session, local, Role.FACTORY)
-    await engine.dispose()
+    cluster, settings = await migrated_cluster(tmp_path / "pg", key_file)
+    buyer, factory = await actors_on(settings, Role.BUYER, Role.FACTORY)
     async with (
         hub_server(cluster.url, key_file, log_file=tmp_path / "hub.log") as (base, _),
         httpx.AsyncClient(base_url=base, timeout=15) as http,

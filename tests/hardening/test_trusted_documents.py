@@ -4,9 +4,6 @@ restricted with `hub client restrict` gets nothing else run."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +15,11 @@ from hub.config import Settings
 from hub.consent.models import Consent
 from hub.directory.models import Role
 from hub.documents.registry import document_id
-from tests.helpers import Actors, error_codes, fetch_token
+from tests.helpers import Actors, error_codes, fetch_token, run_hub
 
 OPERATIONS = Path(__file__).parents[2] / "schema" / "operations"
 VIEWER = (OPERATIONS / "Viewer.graphql").read_text()
 REQUEST_ACCESS = "mutation($f: ID!) { requestAccess(factoryId: $f, scopes: [SUMMARY]) { id } }"
-
-
-def hub(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": settings.database_url or ""}
-    return subprocess.run(
-        [sys.executable, "-m", "hub", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 async def post(http: httpx.AsyncClient, token: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +29,7 @@ async def post(http: httpx.AsyncClient, token: str, body: dict[str, Any]) -> dic
 
 
 def test_documents_are_registered_by_their_hash(settings: Settings) -> None:
-    added = hub(settings, "documents", "add", str(OPERATIONS / "Viewer.graphql"), "--json")
+    added = run_hub(settings, "documents", "add", str(OPERATIONS / "Viewer.graphql"), "--json")
     assert added.returncode == 0, added.stderr
     [entry] = json.loads(added.stdout)["documents"]
     assert entry == {
@@ -52,13 +37,13 @@ def test_documents_are_registered_by_their_hash(settings: Settings) -> None:
         "documentId": document_id(VIEWER),
         "new": True,
     }
-    again = hub(settings, "documents", "add", str(OPERATIONS / "Viewer.graphql"))
+    again = run_hub(settings, "documents", "add", str(OPERATIONS / "Viewer.graphql"))
     assert "(already there)" in again.stdout
-    listed = hub(settings, "documents", "list")
+    listed = run_hub(settings, "documents", "list")
     assert listed.stdout.split() == [document_id(VIEWER), "Viewer"]
     broken = Path(settings.data_dir) / "broken.graphql"
     broken.write_text("query { viewer ")
-    refused = hub(settings, "documents", "add", str(broken))
+    refused = run_hub(settings, "documents", "add", str(broken))
     assert refused.returncode == 2
     assert "not a GraphQL document" in refused.stderr
 
@@ -66,7 +51,7 @@ def test_documents_are_registered_by_their_hash(settings: Settings) -> None:
 async def test_any_client_may_send_a_registered_document_by_id(
     settings: Settings, http: httpx.AsyncClient, actors: Actors
 ) -> None:
-    assert hub(settings, "documents", "add", str(OPERATIONS / "Viewer.graphql")).returncode == 0
+    assert run_hub(settings, "documents", "add", str(OPERATIONS / "Viewer.graphql")).returncode == 0
     token = actors[Role.BUYER].token
     by_id = await post(http, token, {"documentId": document_id(VIEWER)})
     assert by_id["data"]["viewer"]["role"] == "BUYER", by_id
@@ -90,9 +75,9 @@ async def test_a_restricted_client_runs_registered_documents_only(
     buyer = actors[Role.BUYER]
     factory = actors[Role.FACTORY].factory
     assert factory is not None
-    assert hub(settings, "documents", "add", str(OPERATIONS / "Viewer.graphql")).returncode == 0
+    assert run_hub(settings, "documents", "add", str(OPERATIONS / "Viewer.graphql")).returncode == 0
     earlier = buyer.token
-    restricted = hub(settings, "client", "restrict", buyer.client_id)
+    restricted = run_hub(settings, "client", "restrict", buyer.client_id)
     assert restricted.returncode == 0, restricted.stderr
     assert "registered documents only" in restricted.stdout
     token = await fetch_token(http, buyer.client_id, buyer.client_secret)
@@ -110,8 +95,8 @@ async def test_a_restricted_client_runs_registered_documents_only(
     # a token issued before the restriction runs anything until it expires (documented)
     assert "errors" not in await post(http, earlier, {"query": "{ viewer { role } }"})
 
-    lifted = hub(settings, "client", "restrict", buyer.client_id, "--off")
+    lifted = run_hub(settings, "client", "restrict", buyer.client_id, "--off")
     assert lifted.returncode == 0
     token = await fetch_token(http, buyer.client_id, buyer.client_secret)
     assert "errors" not in await post(http, token, {"query": "{ viewer { role } }"})
-    assert hub(settings, "client", "restrict", "no-such-client").returncode == 2
+    assert run_hub(settings, "client", "restrict", "no-such-client").returncode == 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -21,27 +20,9 @@ from hub.ledger import merkle
 from hub.ledger.events import LEAF_TYPE_LINE
 from hub.ledger.note import Checkpoint, sign
 from hub.ledger.tasks import integrate_once
-from tests.helpers import Actors, gql, grant, make_published_assessment, revoke
+from tests.helpers import Actors, gql, grant, make_published_assessment, revoke, run_hub
 
 READ = "query($f: ID!) { factory(id: $f) { latestAssessment { summary { cluster } findings { questionCode } } } }"
-
-
-def run_hub(app: Starlette, *args: str) -> subprocess.CompletedProcess[str]:
-    settings = app.state.settings
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "HUB_SIGNING_KEY_FILE": str(settings.signing_key_file),
-        "HUB_LEDGER_KEY_FILE": str(settings.ledger_key_file),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "hub", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture
@@ -68,9 +49,9 @@ async def exported(
     await gql(http, READ, {"f": str(factory.id)}, actor=buyer)
     await integrate_once(app.state.sessions, app.state.ledger_key, app.state.settings.ledger_origin)
     out = tmp_path / "ledger.jsonl"
-    made = run_hub(app, "ledger", "export", "--out", str(out))
+    made = run_hub(app.state.settings, "ledger", "export", "--out", str(out))
     assert made.returncode == 0, made.stderr
-    key = run_hub(app, "ledger", "public-key").stdout.strip()
+    key = run_hub(app.state.settings, "ledger", "public-key").stdout.strip()
     return out.read_text().splitlines(), key
 
 
@@ -79,7 +60,7 @@ def verify(
 ) -> subprocess.CompletedProcess[str]:
     path = tmp / "copy.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    return run_hub(app, "ledger", "verify", str(path), "--public-key", key)
+    return run_hub(app.state.settings, "ledger", "verify", str(path), "--public-key", key)
 
 
 def events(lines: list[str]) -> list[int]:
