@@ -21,6 +21,16 @@ ENV = Environment(
 ENV.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 NOTICE_COOKIE = "hub_notice"
+# no page of ours may be framed (clickjacking a Revoke or Grant button), load anything from
+# elsewhere, or be kept in a shared cache. No form-action limit: the authorization page's answer
+# is a redirect to the tool's registered address, which browsers would check against it.
+PAGE_HEADERS = {
+    "cache-control": "no-store",
+    "content-security-policy": "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
 
 
 def gettext_for(request: Request) -> Any:
@@ -41,7 +51,7 @@ def page(request: Request, template: str, status: int = 200, **values: Any) -> H
     response = HTMLResponse(html, status_code=status)
     if notice:
         response.delete_cookie(NOTICE_COOKIE, path="/console")
-    response.headers["cache-control"] = "no-store"
+    response.headers.update(PAGE_HEADERS)
     return response
 
 

@@ -59,6 +59,8 @@ async def test_a_factory_manager_answers_a_request(
     async with console_client(app) as browser:
         signed = await sign_in(browser, email)
         assert signed.url.path == "/console/"
+        assert "frame-ancestors 'none'" in signed.headers["content-security-policy"]
+        assert signed.headers["x-frame-options"] == "DENY"
         page = signed.text
         assert buyer.org.name in page
         assert "For our 2027 sourcing" in page

@@ -55,7 +55,7 @@ async def test_sigkill_mid_write_loses_nothing_acknowledged(
                 ),
                 *(asyncio.create_task(upload_writer(client, b, acked, stop)) for b in buyers),
             ]
-            await asyncio.sleep(chance.uniform(0.2, 0.8))
+            await asyncio.sleep(chance.uniform(0.15, 0.6))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             unanswered = acked.outcomes["no answer (RemoteProtocolError)"]

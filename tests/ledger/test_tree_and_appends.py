@@ -26,13 +26,18 @@ def _event() -> NewEvent:
     )
 
 
+# per writer: enough for thousands of lock hand-overs between eight writers (bench/ledger_bench.py
+# measures the rate)
+APPENDS = 200
+
+
 async def test_eight_concurrent_writers(database_url: str, key_file) -> None:
     settings = make_settings(database_url, key_file, HUB_DB_POOL_SIZE=8)
     engine = build_engine(settings)
     sessions = build_sessionmaker(engine)
 
     async def writer() -> None:
-        for _ in range(500):
+        for _ in range(APPENDS):
             async with sessions() as session, session.begin():
                 await LedgerRepository(session).append(_event())
 
@@ -43,16 +48,16 @@ async def test_eight_concurrent_writers(database_url: str, key_file) -> None:
             .scalars()
             .all()
         )
-        assert list(seqs) == list(range(4000))
+        assert list(seqs) == list(range(8 * APPENDS))
         times = (
             (await session.execute(text("SELECT at FROM consent_log ORDER BY seq"))).scalars().all()
         )
         assert all(a <= b for a, b in itertools.pairwise(times))
-        hashes = await LedgerRepository(session).leaf_hashes(0, 4000)
+        hashes = await LedgerRepository(session).leaf_hashes(0, 8 * APPENDS)
     async with sessions() as session, session.begin():
         service = LedgerService(session)
-        await service.extend_tree(4000)
-        assert await service.root(4000) == merkle.MemoryTree(hashes).root()
+        await service.extend_tree(8 * APPENDS)
+        assert await service.root(8 * APPENDS) == merkle.MemoryTree(hashes).root()
     await engine.dispose()
 
 
