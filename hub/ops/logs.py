@@ -11,6 +11,7 @@ ever carry one.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
@@ -50,10 +51,16 @@ def _mask(match: re.Match[str]) -> str:
     return "[redacted]"
 
 
+# ids made here: a random prefix per process and a counter (no system call per request, and
+# still unique across processes and restarts)
+_PREFIX = uuid.uuid4().hex[:12]
+_COUNTER = itertools.count(1)
+
+
 def new_request_id(offered: str | None) -> str:
     if offered and _CLIENT_REQUEST_ID.fullmatch(offered):
         return offered
-    return uuid.uuid4().hex
+    return f"{_PREFIX}{next(_COUNTER):020d}"
 
 
 class _RequestId(logging.Filter):
@@ -128,8 +135,12 @@ class RequestLog:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        offered = next((v for k, v in scope.get("headers", ()) if k == b"x-request-id"), None)
-        request_id = new_request_id(offered.decode("latin-1") if offered else None)
+        offered = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                offered = value.decode("latin-1")
+                break
+        request_id = new_request_id(offered)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         token = REQUEST_ID.set(request_id)
