@@ -218,7 +218,8 @@ def cmd_keys_rotate(args: argparse.Namespace) -> None:
         {"kid": kid},
         f"new signing key {kid}; running servers verify its tokens at once and sign with it "
         "after a restart.\nRetire the old key once its last tokens have expired "
-        f"({settings.token_lifetime} s after the restart): hub keys retire OLD_KID",
+        # a key id is base64url and may begin with "-": `--` ends the options
+        f"({settings.token_lifetime} s after the restart): hub keys retire -- OLD_KID",
     )
 
 
@@ -638,7 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("--json", action="store_true")
     rotate.set_defaults(func=cmd_keys_rotate)
     retire = keys.add_parser("retire", help="remove an old verification key")
-    retire.add_argument("kid")
+    retire.add_argument("kid", help="the key id (after --, as it may begin with -)")
     retire.add_argument("--json", action="store_true")
     retire.set_defaults(func=cmd_keys_retire)
     return parser
