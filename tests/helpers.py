@@ -22,7 +22,7 @@ from hub.directory.service import DirectoryService, NewFactory, NewOrganization
 
 
 def run_hub(
-    settings: Settings, *args: str, timeout: float = 120
+    settings: Settings, *args: str, stdin: str | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """The `hub` command line, as an operator or auditor runs it, on these settings' database
     and key files."""
@@ -38,6 +38,7 @@ def run_hub(
         env=env,
         capture_output=True,
         text=True,
+        input=stdin,
         timeout=timeout,
         check=False,
     )

@@ -10,20 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import make_settings
+from tests.helpers import run_hub
+
 
 def hub(
     database_url: str, key_file: Path, *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "HUB_SIGNING_KEY_FILE": str(key_file)}
-    return subprocess.run(
-        [sys.executable, "-m", "hub", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=60,
-        check=False,
-    )
+    return run_hub(make_settings(database_url, key_file), *args, stdin=stdin, timeout=60)
 
 
 def test_org_and_client_create(database_url: str, key_file: Path) -> None:
