@@ -21,7 +21,7 @@
 | HUB_ASSESSMENT_VALIDITY_DAYS | 365 | how old a published assessment may be and still be reused |
 | HUB_RESPONSE_CACHE_ENTRIES | 2000 | answers kept per process for repeated queries; 0: no cache |
 | HUB_MAX_COST | 25000 | largest estimated cost of one request (hub.graphql.cost) |
-| HUB_RATE_BUDGET | 100000 | cost points per client per minute (20 pages of 100 suppliers); 0: off |
+| HUB_RATE_BUDGET | 100000 | cost points per client a minute, a third at most in any 10 s; 0: off |
 | HUB_CLIENT_CONCURRENCY | 4 | requests in flight per client; 0: no cap |
 | HUB_TOKEN_RATE | 120 | token requests per client address per minute; 0: off |
 | HUB_TOKEN_FAILURES | 10 | failed client authentications per address per minute; 0: off |

@@ -21,7 +21,9 @@ class Refused(RateLimited):
 class ClientBudgets:
     def __init__(self, settings: Settings) -> None:
         self.budget = (
-            MinuteBudget(settings.rate_budget, settings.workers) if settings.rate_budget else None
+            MinuteBudget(settings.rate_budget, settings.workers, paced=True)
+            if settings.rate_budget
+            else None
         )
         self.concurrency = max(1, settings.client_concurrency // settings.workers)
         self.capped = settings.client_concurrency > 0

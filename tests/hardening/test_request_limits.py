@@ -126,8 +126,8 @@ async def test_a_spent_budget_answers_429_with_retry_after(
     for _ in range(5):
         r = await tight.post("/graphql", json=query, headers=buyer.headers)
         statuses.append(r.status_code)
-    assert statuses[:4] == [200] * 4
-    assert statuses[-1] == 429
+    # 1,000 points a minute, paced: at most 334 in any 10 s, or one dearer request
+    assert statuses == [200, 429, 429, 429, 429]
     assert int(r.headers["retry-after"]) >= 1
     assert error_codes(r.json()) == ["RATE_LIMITED"]
     # another client's budget is its own
@@ -199,3 +199,48 @@ async def test_no_field_suggestions_in_production(
     finally:
         create_app(make_settings(database_url, key_file))  # suggestions back for other tests
     await asyncio.sleep(0)
+
+
+async def test_a_budget_is_paced_a_whole_minute_cannot_go_in_one_burst(
+    database_url: str, key_file: Path, actors: Actors
+) -> None:
+    # 6,000 points a minute, so at most 2,000 in any 10 s: a flood that starts spends a third
+    # of its minute at once, not all of it while holding every worker
+    app = create_app(
+        make_settings(
+            database_url,
+            key_file,
+            HUB_RATE_BUDGET="6000",
+            HUB_RESPONSE_CACHE_ENTRIES="0",
+        )
+    )
+    query = {"query": "{ factories(first: 50) { edges { node { id name } } } }"}  # costs 201
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
+            buyer = actors[Role.BUYER]
+            statuses = []
+            for _ in range(11):
+                r = await http.post("/graphql", json=query, headers=buyer.headers)
+                statuses.append(r.status_code)
+            assert statuses == [200] * 9 + [429] * 2
+            assert 1 <= int(r.headers["retry-after"]) <= 10
+            assert "retry in" in r.json()["errors"][0]["message"]
+
+
+async def test_the_dearest_request_still_passes_a_paced_budget() -> None:
+    from hub.ops.throttle import MinuteBudget
+
+    # a third of 6,000 is 2,000, but a request may cost up to the whole minute: alone in its
+    # 10 s it passes, and takes that whole share
+    budget = MinuteBudget(6000, 1, paced=True)
+    assert await budget.take("a", 2500) is None
+    wait = await budget.take("a", 1)
+    assert wait is not None
+    assert 1 <= wait <= 10
+    assert await budget.take("a", 6000) is not None  # the minute's own points are still counted
+    assert await budget.take("b", 1) is None  # keys are apart
+    # unpaced budgets (the token endpoint's) take the whole minute at once
+    plain = MinuteBudget(6000, 1)
+    assert await plain.take("a", 6000) is None
+    assert await plain.spent("a") is not None
