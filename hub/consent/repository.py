@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, text
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.consent.models import Consent, ConsentStatus
@@ -26,17 +26,6 @@ def status_is(status: ConsentStatus) -> ColumnElement[bool]:
             (Consent.status == ConsentStatus.GRANTED) & expired
         )
     return Consent.status == status
-
-
-# built once (it runs for every answer that discloses); one lock order everywhere, by id, so
-# readers never deadlock with each other
-_LOCK_FOR_SHARE = text(
-    "SELECT factory_id, status, scopes, expires_at, ledger_seq FROM consents"
-    " WHERE buyer_org_id = :buyer AND factory_id = ANY(CAST(:factories AS uuid[]))"
-    " ORDER BY id FOR SHARE"
-).columns(
-    Consent.factory_id, Consent.status, Consent.scopes, Consent.expires_at, Consent.ledger_seq
-)
 
 
 class ConsentRepository:
@@ -59,20 +48,6 @@ class ConsentRepository:
     async def add(self, consent: Consent) -> None:
         self.session.add(consent)
         await self.session.flush()
-
-    async def lock_for_share(
-        self, buyer_id: uuid.UUID, factory_ids: Sequence[uuid.UUID]
-    ) -> list[Any]:
-        """The state of the consent rows a disclosure relies on, share-locked: a revocation
-        (FOR UPDATE) of any of them waits until the disclosing transaction has committed, and
-        vice versa. Plain rows (factory_id, status, scopes, expires_at, ledger_seq): this runs
-        for every answer that discloses, and ORM objects cost more than the locks."""
-        if not factory_ids:
-            return []
-        found = await self.session.execute(
-            _LOCK_FOR_SHARE, {"buyer": buyer_id, "factories": list(factory_ids)}
-        )
-        return list(found)
 
     async def expired_grants(self, now: datetime, limit: int) -> list[Consent]:
         query = (

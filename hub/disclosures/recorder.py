@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.consent.repository import ConsentRepository
-from hub.consent.service import is_in_force
 from hub.disclosures.repository import DisclosureRepository
 from hub.errors import Forbidden
 
@@ -40,23 +38,11 @@ class DisclosureRecorder:
         """Lock, re-check and write the disclosure rows; Forbidden if any consent moved."""
         if not self.items or self.buyer_id is None:
             return 0
-        buyer = self.buyer_id
-        factories = sorted({d.factory_id for d in self.items})
-        locked = await ConsentRepository(session).lock_for_share(buyer, factories)
-        rows = {c.factory_id: c for c in locked}
-        log = DisclosureRepository(session)
-        # the database's clock, read after the locks: comparable with ledger event times
-        now = await log.hold_for_writing()
-        cited: list[tuple[Disclosed, int]] = []
-        for item in sorted(
-            self.items, key=lambda d: (str(d.factory_id), str(d.assessment_id), d.scope)
-        ):
-            consent = rows.get(item.factory_id)
-            if consent is None or not is_in_force(consent, now) or item.scope not in consent.scopes:
-                raise Forbidden(
-                    "a consent this answer relied on changed while it was prepared; "
-                    "nothing was disclosed, ask again"
-                )
-            cited.append((item, consent.ledger_seq))
-        await log.add_batch(now, self.request_id, buyer, cited)
-        return len(cited)
+        # sorted: the rows' order (and so the log's) is the same for the same answer
+        items = sorted(self.items, key=lambda d: (str(d.factory_id), str(d.assessment_id), d.scope))
+        if not await DisclosureRepository(session).disclose(self.request_id, self.buyer_id, items):
+            raise Forbidden(
+                "a consent this answer relied on changed while it was prepared; "
+                "nothing was disclosed, ask again"
+            )
+        return len(items)

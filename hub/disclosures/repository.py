@@ -19,14 +19,11 @@ if TYPE_CHECKING:
 
 DIGEST_LOCK_KEY = 0x4348444947455354  # "CHDIGEST"
 
-# built once: they run for every answer that discloses
-_HOLD_FOR_WRITING = text("SELECT pg_advisory_xact_lock_shared(:key), clock_timestamp()")
-_ADD_BATCH = text(
-    "INSERT INTO disclosures (at, request_id, buyer_org_id, factory_id, assessment_id,"
-    " scope, consent_ledger_seq)"
-    " SELECT :at, :request_id, :buyer, f, a, s, q"
-    " FROM unnest(CAST(:factories AS uuid[]), CAST(:assessments AS uuid[]),"
-    " CAST(:scopes AS text[]), CAST(:seqs AS bigint[])) AS t(f, a, s, q)"
+# built once: it runs for every answer that discloses (the function: the migration
+# "disclose in one statement")
+_DISCLOSE = text(
+    "SELECT disclose(:buyer, :request_id, CAST(:factories AS uuid[]),"
+    " CAST(:assessments AS uuid[]), CAST(:scopes AS text[]), :key)"
 )
 
 
@@ -34,27 +31,25 @@ class DisclosureRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add_batch(
-        self,
-        at: datetime,
-        request_id: str,
-        buyer_id: uuid.UUID,
-        items: Sequence[tuple[Disclosed, int]],
-    ) -> None:
-        """One INSERT for the whole request: the rows travel as arrays, so the statement is the
-        same text every time (a multi-row VALUES list would be compiled anew per size)."""
-        await self.session.execute(
-            _ADD_BATCH,
+    async def disclose(
+        self, request_id: str, buyer_id: uuid.UUID, items: Sequence[Disclosed]
+    ) -> bool:
+        """Share-lock the consent rows the items rely on, take the digest lock, read the clock,
+        and write one row per item if every item's consent is in force and in scope at that
+        clock; else write nothing. True when written. One round trip; the rows travel as
+        arrays, so the statement is the same text every time."""
+        written = await self.session.scalar(
+            _DISCLOSE,
             {
-                "at": at,
-                "request_id": request_id,
                 "buyer": buyer_id,
-                "factories": [item.factory_id for item, _ in items],
-                "assessments": [item.assessment_id for item, _ in items],
-                "scopes": [item.scope for item, _ in items],
-                "seqs": [seq for _, seq in items],
+                "request_id": request_id,
+                "factories": [item.factory_id for item in items],
+                "assessments": [item.assessment_id for item in items],
+                "scopes": [item.scope for item in items],
+                "key": DIGEST_LOCK_KEY,
             },
         )
+        return bool(written == len(items))
 
     async def page(
         self,
@@ -79,12 +74,6 @@ class DisclosureRepository:
 
     # Disclosure writers hold this lock shared; the digest writer holds it exclusively, so
     # when it reads "every row up to id N" no transaction can still commit a smaller id.
-    async def hold_for_writing(self) -> datetime:
-        """Hold the lock; return the database clock read once it is held (one round trip)."""
-        found = await self.session.execute(_HOLD_FOR_WRITING, {"key": DIGEST_LOCK_KEY})
-        now: datetime = found.one()[1]
-        return now
-
     async def hold_for_digest(self) -> None:
         await self.session.execute(select(func.pg_advisory_xact_lock(DIGEST_LOCK_KEY)))
 
