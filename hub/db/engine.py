@@ -28,7 +28,11 @@ def build_engine(settings: Settings) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=0,
-        pool_pre_ping=True,
+        # no ping at checkout: asyncpg's is three round trips (BEGIN, ";", ROLLBACK), as many
+        # as the rest of a cached answer. A connection the server dropped fails its request
+        # cleanly (503, hub.db.faults), and SQLAlchemy then replaces every pooled connection
+        # older than that failure (the default: the whole pool is invalidated on a disconnect)
+        pool_pre_ping=False,
         # a database error's message must not carry the values of the statement (names,
         # reasons, secrets' ciphertexts) into a log
         hide_parameters=True,
