@@ -38,7 +38,16 @@ class Hub:
         conn = await asyncpg.connect(self.settings.libpq_url)
         try:
             for statement in statements:
-                await conn.execute(statement)
+                # moving every table locks them one by one while the live hub's background
+                # tasks (sweeper, checkpoints, catch-up) read several in one transaction:
+                # PostgreSQL may pick the move as a deadlock's victim; it rolled back, go again
+                for attempt in range(5):
+                    try:
+                        await conn.execute(statement)
+                        break
+                    except asyncpg.DeadlockDetectedError:
+                        if attempt == 4:
+                            raise
         finally:
             await conn.close()
 
