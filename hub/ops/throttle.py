@@ -40,7 +40,7 @@ class MinuteBudget:
         charges = [(item, min(max(1, cost), item.amount)) for item in self.items]
         for item, charge in charges:
             if not await self.limiter.test(item, key, cost=charge):
-                return await self._wait(key, charges)
+                return await self._wait(key, charges) or 1
         for item, charge in charges:
             # one event loop per process and no await inside MemoryStorage between the tests
             # and these hits that another request could use to take the same points
@@ -49,16 +49,14 @@ class MinuteBudget:
 
     async def spent(self, key: str) -> int | None:
         """Seconds until the key's budget has room again, if it has none now."""
-        for item in self.items:
-            if (await self.limiter.get_window_stats(item, key)).remaining <= 0:
-                return await self._wait(key, [(item, 1) for item in self.items])
-        return None
+        return await self._wait(key, [(item, 1) for item in self.items])
 
-    async def _wait(self, key: str, charges: list[tuple[RateLimitItem, int]]) -> int:
-        """Seconds until every window that lacks its charge has turned over."""
-        waits = [1.0]
+    async def _wait(self, key: str, charges: list[tuple[RateLimitItem, int]]) -> int | None:
+        """Seconds until every window that lacks its charge has turned over; None if none
+        lacks it. Each window's stats are read once: this runs before every request's body."""
+        waits = []
         for item, charge in charges:
             stats = await self.limiter.get_window_stats(item, key)
             if stats.remaining < charge:
                 waits.append(stats.reset_time - time.time())
-        return max(1, math.ceil(max(waits)))
+        return max(1, math.ceil(max(waits))) if waits else None
