@@ -59,6 +59,8 @@ class ConsentState(Protocol):
 
 
 def is_in_force(consent: ConsentState, now: datetime) -> bool:
+    # the same rule stands in SQL in the database function disclose() (the migration "disclose
+    # in one statement"), which checks it at commit under the consent rows' locks
     return consent.status is ConsentStatus.GRANTED and (
         consent.expires_at is None or now < consent.expires_at
     )
