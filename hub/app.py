@@ -32,6 +32,7 @@ from hub.events.feed import EventFeed
 from hub.events.outbox import NOTIFY_CHANNEL as EVENTS_CHANNEL
 from hub.graphql.ratelimit import ClientBudgets
 from hub.graphql.response_cache import ResponseCache
+from hub.graphql.reuse import AnswerReuse
 from hub.graphql.schema import build_schema
 from hub.graphql.view import HubGraphQL
 from hub.ledger.repository import NOTIFY_CHANNEL as LEDGER_CHANNEL
@@ -66,8 +67,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     verifier = TokenVerifier(keys.verification_keys(), settings)
     feed = EventFeed(sessions, authorizer)
     budgets = ClientBudgets(settings)
-    schema = build_schema(settings, cache, budgets)
-    graphql = HubGraphQL(schema, settings, sessions, authorizer, verifier, feed)
+    schema = build_schema(settings, cache is not None, budgets)
+    reuse = AnswerReuse(cache, sessions, authorizer, budgets) if cache is not None else None
+    graphql = HubGraphQL(schema, settings, sessions, authorizer, verifier, feed, reuse)
 
     dispatcher = WebhookDispatcher(
         sessions, authorizer, box_at(settings.webhook_key_file), settings

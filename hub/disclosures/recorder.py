@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth.principal import Principal
+from hub.directory.models import Role
 from hub.disclosures.repository import DisclosureRepository
 from hub.errors import Forbidden
 
@@ -29,6 +31,12 @@ class DisclosureRecorder:
     buyer_id: uuid.UUID | None  # None: the caller is no buyer, nothing to record
     request_id: str
     items: set[Disclosed] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, principal: Principal, request_id: str) -> DisclosureRecorder:
+        """Only what buyers receive is recorded: a factory reads its own reports, an assessor
+        the assessments it wrote, an auditor no report content."""
+        return cls(principal.org_id if principal.role is Role.BUYER else None, request_id)
 
     def add(self, factory_id: uuid.UUID, assessment_id: uuid.UUID, scope: str) -> None:
         if self.buyer_id is not None:

@@ -39,6 +39,7 @@ class RequestLimits(SchemaExtension):
                 )
             context = ec.context
             if isinstance(context, Context):
+                context.extra["cost"] = cost  # a reuse of the answer is charged the same
                 try:
                     await self.budgets.charge(context.principal.subject, cost)
                 except Refused as refused:

@@ -2,39 +2,44 @@
 
 A buyer's sourcing system asks the same questions many times a day. Executing a 100-supplier
 answer costs graphql-core tens of milliseconds of CPU (bench/RESULTS.md); reusing it costs a
-dictionary lookup. What keeps a reused answer correct:
+dictionary lookup and the bytes already sent once. This module decides what may be kept (the
+extension, after the transaction has settled the answer); hub.graphql.reuse serves kept answers
+at the HTTP edge, before strawberry parses anything. What keeps a reused answer correct:
 
 - The key holds the data revision the request read before anything else (hub.db.revisions),
-  who asks (subject, organisation, role) and the exact operation (document, operation name,
-  variables). Any commit to any tracked table, any consent event, changes the key for every
-  request that starts after it; the consent projection has caught up to a ledger head read in
-  the same statement.
+  who asks (subject, organisation, role) and the exact request body. Any commit to any tracked
+  table, any consent event, changes the key for every request that starts after it; the consent
+  projection has caught up to a ledger head read in the same statement.
 - Consent can lapse without a commit (an expiry): an answer for a buyer is kept no longer than
   the earliest expiry among the buyer's grants in force when it was built.
 - Protected content reused is disclosed again: the answer's disclosure items go through the
   same commit-time check (FOR SHARE on the consent rows) and are written to the disclosure log
-  like freshly resolved ones. If the check refuses, the request fails closed as it would have.
-- Only queries whose root fields are all in CACHEABLE_ROOTS, only answers that stood (the
-  transaction extension settled them: no failed check, no failed commit), and only errors that
-  are decisions (FORBIDDEN, NOT_FOUND), never faults.
+  like freshly resolved ones. If the check refuses, the answer is not reused: the request runs
+  as if nothing were kept, and fails closed as it would have.
+- A reuse is charged the cost the first answer was charged (the client's budget).
+- Only queries whose root fields are all in CACHEABLE_ROOTS, sent as text (a trusted document
+  is read from a table no revision tracks, and so is what a trusted-documents-only client may
+  run: neither is kept), only answers that stood (the transaction extension settled them: no
+  failed check, no failed commit), and only errors that are decisions (FORBIDDEN, NOT_FOUND),
+  never faults.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from cachetools import TLRUCache
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode
-from graphql.execution import ExecutionResult
+from graphql import FieldNode, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from hub.auth.principal import Principal
 from hub.disclosures.recorder import Disclosed
 from hub.graphql.context import Context
 
@@ -43,16 +48,35 @@ CACHEABLE_ROOTS = frozenset(
     {"viewer", "factories", "factory", "suppliers", "questions", "assessment", "__typename"}
 )
 DECISION_CODES = frozenset({"FORBIDDEN", "NOT_FOUND"})
+# where the HTTP edge (hub.ops.guard, hub.graphql.reuse) and this extension meet in the ASGI
+# scope: the request body as read, and what to keep of the answer once it is sent
+BODY = "hub.body"
+KEEP = "hub.keep"
 
 Key = tuple[Any, ...]
 
 
+def answer_key(data_revision: int, principal: Principal, body: bytes) -> Key:
+    return (data_revision, principal.subject, principal.org_id, principal.role, body)
+
+
 @dataclass(frozen=True, slots=True)
-class CachedAnswer:
-    data: dict[str, Any] | None
-    errors: tuple[GraphQLError, ...]
+class Keep:
+    """What the extension found keepable; the edge adds the bytes it sent."""
+
+    key: Key
     disclosed: frozenset[Disclosed]
     valid_until: datetime | None
+    cost: int
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes
+    disclosed: frozenset[Disclosed]
+    valid_until: datetime | None
+    cost: int
 
 
 def _lapses(_key: Key, answer: CachedAnswer, _now: float) -> float:
@@ -85,25 +109,60 @@ class ResponseCache:
         return len(self._entries)
 
 
-def _root_fields(operation: OperationDefinitionNode) -> Iterator[str | None]:
-    for selection in operation.selection_set.selections:
-        # a fragment at the root is possible but rare: not worth reading, not cached
-        yield selection.name.value if isinstance(selection, FieldNode) else None
+def _root_fields(operation: OperationDefinitionNode) -> list[str | None]:
+    # a fragment at the root is possible but rare: not worth reading, not cached
+    return [
+        s.name.value if isinstance(s, FieldNode) else None
+        for s in operation.selection_set.selections
+    ]
+
+
+def sent_as_text(body: bytes) -> bool:
+    """A request with its query as text, nothing named by id, no extensions."""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return (
+        isinstance(parsed, dict)
+        and isinstance(parsed.get("query"), str)
+        and "documentId" not in parsed
+        and not parsed.get("extensions")
+    )
 
 
 class ResponseCacheExtension(SchemaExtension):
-    def __init__(self, cache: ResponseCache) -> None:
-        self.cache = cache
-        self.key: Key | None = None
-        self.hit = False
+    """Marks a settled answer as keepable; the HTTP edge keeps it with the bytes it sent."""
 
-    def _cache_key(self) -> Key | None:
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        # here the transaction extension (inside this one) has checked and committed
+        context = self.execution_context.context
+        if not isinstance(context, Context) or context.request is None:
+            return
+        scope = getattr(context.request, "scope", None)
+        if not isinstance(scope, dict) or context.revisions is None:
+            return
+        body = scope.get(BODY)
+        if body is None or not self._keepable(context) or not sent_as_text(body):
+            return
+        scope[KEEP] = Keep(
+            key=answer_key(context.revisions.data, context.principal, body),
+            disclosed=frozenset(context.disclosures.items),
+            valid_until=context.authz.valid_until(),
+            cost=int(context.extra.get("cost", 0)),
+        )
+
+    def _keepable(self, context: Context) -> bool:
         ec = self.execution_context
-        context = ec.context
-        if not isinstance(context, Context) or context.revisions is None:
-            return None
-        if ec.operation_type is not OperationType.QUERY or not context.authz.healthy:
-            return None
+        if (
+            context.revisions is None
+            or not context.settled
+            or not context.authz.healthy
+            or context.principal.trusted_only
+            or ec.operation_type is not OperationType.QUERY
+        ):
+            return False
         document = ec.graphql_document
         operations = [
             d
@@ -113,50 +172,6 @@ class ResponseCacheExtension(SchemaExtension):
         if len(operations) != 1 or not all(
             name in CACHEABLE_ROOTS for name in _root_fields(operations[0])
         ):
-            return None
-        p = context.principal
-        variables = json.dumps(ec.variables or {}, sort_keys=True, default=str)
-        return (
-            context.revisions.data,
-            p.subject,
-            p.org_id,
-            p.role,
-            ec.query,
-            ec.operation_name,
-            variables,
-        )
-
-    def on_execute(self) -> Iterator[None]:
-        self.key = self._cache_key()
-        if self.key is not None:
-            found = self.cache.get(self.key)
-            if found is not None:
-                context: Context = self.execution_context.context
-                context.disclosures.items.update(found.disclosed)
-                self.execution_context.result = ExecutionResult(
-                    data=found.data, errors=list(found.errors) or None
-                )
-                self.hit = True
-        yield
-
-    async def on_operation(self) -> AsyncIterator[None]:
-        yield
-        # here the transaction extension (inside this one) has checked and committed
-        if self.key is None or self.hit:
-            return
-        context: Context = self.execution_context.context
-        result = self.execution_context.result
-        errors = tuple(getattr(result, "errors", None) or ())
-        if not context.settled or not all(
-            (e.extensions or {}).get("code") in DECISION_CODES for e in errors
-        ):
-            return
-        self.cache.put(
-            self.key,
-            CachedAnswer(
-                data=getattr(result, "data", None),
-                errors=errors,
-                disclosed=frozenset(context.disclosures.items),
-                valid_until=context.authz.valid_until(),
-            ),
-        )
+            return False
+        errors = getattr(ec.result, "errors", None) or ()
+        return all((e.extensions or {}).get("code") in DECISION_CODES for e in errors)

@@ -35,7 +35,7 @@ from hub.events.graphql import EventsSubscription
 from hub.graphql.errors import CodedErrors
 from hub.graphql.limits import RequestLimits
 from hub.graphql.ratelimit import ClientBudgets
-from hub.graphql.response_cache import ResponseCache, ResponseCacheExtension
+from hub.graphql.response_cache import ResponseCacheExtension
 from hub.graphql.transaction import TransactionExtension
 from hub.graphql.trusted import TrustedDocumentsExtension
 from hub.ledger.graphql import LedgerMutation, LedgerQuery
@@ -86,7 +86,7 @@ class HubSchema(strawberry.Schema):
 
 def build_schema(
     settings: Settings,
-    cache: ResponseCache | None = None,
+    keep_answers: bool = False,
     budgets: ClientBudgets | None = None,
     documents: TrustedDocuments | None = None,
 ) -> strawberry.Schema:
@@ -113,9 +113,9 @@ def build_schema(
         ParserCache,
         ValidationCache,
     ]
-    if cache is not None:
-        # first: its on_operation wraps the transaction's, so it stores only settled answers
-        extensions.insert(0, partial(ResponseCacheExtension, cache))
+    if keep_answers:
+        # first: its on_operation wraps the transaction's, so it keeps only settled answers
+        extensions.insert(0, ResponseCacheExtension)
     return HubSchema(
         query=Query,
         mutation=Mutation,

@@ -34,6 +34,7 @@ from hub.events.feed import EventFeed
 from hub.graphql.context import Context, RequestDatabase
 from hub.graphql.errors import with_code
 from hub.graphql.loaders import Loaders
+from hub.graphql.reuse import AnswerReuse
 
 # a socket that has not (yet) shown a token: expired from the start, so nothing can run as it
 NOBODY = Principal(org_id=uuid.UUID(int=0), role=Role.BUYER, subject="", token_id="", expires_at=0)
@@ -48,6 +49,7 @@ class HubGraphQL(GraphQL[Context, None]):
         authorizer: Authorizer,
         verifier: Callable[[str], Principal],
         feed: EventFeed | None = None,
+        reuse: AnswerReuse | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -62,6 +64,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self.authorizer = authorizer
         self.verifier = verifier
         self.feed = feed
+        self.reuse = reuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The GraphiQL page is static and needs no token; strawberry would build the (token
@@ -75,6 +78,10 @@ class HubGraphQL(GraphQL[Context, None]):
             response = await self.render_graphql_ide(Request(scope, receive))
             await response(scope, receive, send)
             return
+        if self.reuse is not None and scope["type"] == "http" and scope["method"] == "POST":
+            if await self.reuse.answer(scope, send):
+                return
+            send = self.reuse.keeper(scope, send)
         await super().__call__(scope, receive, send)
 
     def encode_json(self, data: object) -> bytes:
@@ -152,9 +159,7 @@ class HubGraphQL(GraphQL[Context, None]):
     def _as(self, context: Context, principal: Principal) -> None:
         context.principal = principal
         context.authz = RequestAuthz(self.authorizer, principal)
-        context.disclosures = DisclosureRecorder(
-            principal.org_id if principal.role is Role.BUYER else None, context.request_id
-        )
+        context.disclosures = DisclosureRecorder.of(principal, context.request_id)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws: a token from the upgrade's header, or else from

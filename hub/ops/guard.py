@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.config import Settings
 from hub.graphql.ratelimit import ClientBudgets
+from hub.graphql.response_cache import BODY
 from hub.ops.responses import send_error
 from hub.ops.throttle import TARPIT
 
@@ -59,6 +60,7 @@ class RequestGuard:
                 batched = "batched requests are not accepted: one operation per request"
                 await send_error(send, 400, "BAD_USER_INPUT", batched)
                 return
+            scope[BODY] = body  # as read: a kept answer is keyed by it (hub.graphql.reuse)
             await self._run(scope, body, send)
 
     async def _body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:

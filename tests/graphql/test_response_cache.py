@@ -13,13 +13,30 @@ import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from graphql import parse
 from starlette.applications import Starlette
 
 from hub.app import create_app
+from hub.config import Settings
 from hub.directory.models import Role
+from hub.documents.registry import document_id
+from hub.graphql.cost import estimate
 from hub.graphql.response_cache import ResponseCache
+from hub.graphql.schema import build_schema
 from tests.conftest import _libpq, make_settings
-from tests.helpers import Actors, error_codes, gql, grant, make_published_assessment, revoke
+from tests.helpers import (
+    Actors,
+    error_codes,
+    fetch_token,
+    gql,
+    grant,
+    make_published_assessment,
+    revoke,
+    run_hub,
+)
+
+OPERATIONS = Path(__file__).parents[2] / "schema" / "operations"
+VIEWER = (OPERATIONS / "Viewer.graphql").read_text()
 
 REPORT = (
     "query($id: ID!) { factory(id: $id) { name latestAssessment { id cycle "
@@ -176,3 +193,50 @@ async def test_answers_are_per_caller_and_mutations_are_never_reused(
     for _ in range(2):  # the same mutation twice: executed twice, never answered from memory
         await grant(http, actors[Role.FACTORY], actors[Role.BUYER], ["SUMMARY"])
     assert _cache(quiet_app).hits == hits
+
+
+async def test_a_reuse_is_charged_to_the_budget_like_the_first_answer(
+    database_url: str, key_file: Path, actors: Actors
+) -> None:
+    factory = actors[Role.FACTORY].factory
+    assert factory is not None
+    settings = make_settings(database_url, key_file, HUB_BACKGROUND="off")
+    schema = build_schema(settings)._schema  # type: ignore[attr-defined]
+    cost = estimate(schema, parse(REPORT), None, {"id": str(factory.id)})
+    # paced: a third of the minute's budget in any 10 s, so three answers and no fourth
+    app = create_app(
+        make_settings(database_url, key_file, HUB_BACKGROUND="off", HUB_RATE_BUDGET=9 * cost)
+    )
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
+            await grant(http, actors[Role.FACTORY], actors[Role.BUYER], ["SUMMARY"])
+            answers = [await _ask(http, actors) for _ in range(4)]
+    assert _cache(app).hits >= 2  # the second and third were reused
+    assert all("errors" not in a for a in answers[:3])
+    assert error_codes(answers[3]) == ["RATE_LIMITED"]
+
+
+async def test_documents_by_id_and_restricted_clients_are_never_reused(
+    http: httpx.AsyncClient, quiet_app: Starlette, actors: Actors, settings: Settings
+) -> None:
+    # which documents exist, and who may run only those, is in tables no revision tracks
+    buyer = actors[Role.BUYER]
+    assert run_hub(settings, "documents", "add", str(OPERATIONS / "Viewer.graphql")).returncode == 0
+    by_id = {"documentId": document_id(VIEWER)}
+    for _ in range(2):
+        r = await http.post("/graphql", json=by_id, headers=buyer.headers)
+        assert r.json()["data"]["viewer"]["role"] == "BUYER"
+    assert len(_cache(quiet_app)) == 0
+
+    assert run_hub(settings, "client", "restrict", buyer.client_id).returncode == 0
+    token = await fetch_token(http, buyer.client_id, buyer.client_secret)
+    for _ in range(2):
+        r = await http.post(
+            "/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert "errors" not in r.json()
+    assert len(_cache(quiet_app)) == 0
+    plain = await gql(http, "{ viewer { role } }", actor=buyer)  # an ordinary client: kept
+    assert plain["data"] == {"viewer": {"role": "BUYER"}}
+    assert len(_cache(quiet_app)) == 1
