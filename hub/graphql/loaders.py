@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager
+from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,32 +73,60 @@ async def _requests_of_buyer(
 
 
 class Loaders:
+    """Each loader is built on first use: a request uses two or three of them, and building all
+    eleven was 7 % of the CPU of a small request (py-spy, bench/RESULTS.md)."""
+
     def __init__(self, scope: SessionScope) -> None:
-        self.organization: DataLoader[uuid.UUID, Organization | None] = mapping_loader(scope, _orgs)
-        self.factory: DataLoader[uuid.UUID, Factory | None] = mapping_loader(scope, _factories)
-        self.latest_assessment: DataLoader[uuid.UUID, Assessment | None] = mapping_loader(
-            scope, lambda s, ids: AssessmentRepository(s).latest_published(ids)
+        self.scope = scope
+
+    @cached_property
+    def organization(self) -> DataLoader[uuid.UUID, Organization | None]:
+        return mapping_loader(self.scope, _orgs)
+
+    @cached_property
+    def factory(self) -> DataLoader[uuid.UUID, Factory | None]:
+        return mapping_loader(self.scope, _factories)
+
+    @cached_property
+    def latest_assessment(self) -> DataLoader[uuid.UUID, Assessment | None]:
+        return mapping_loader(
+            self.scope, lambda s, ids: AssessmentRepository(s).latest_published(ids)
         )
-        self.assessment: DataLoader[uuid.UUID, Assessment | None] = mapping_loader(
-            scope, lambda s, ids: AssessmentRepository(s).by_ids(ids)
+
+    @cached_property
+    def assessment(self) -> DataLoader[uuid.UUID, Assessment | None]:
+        return mapping_loader(self.scope, lambda s, ids: AssessmentRepository(s).by_ids(ids))
+
+    @cached_property
+    def summary(self) -> DataLoader[uuid.UUID, list[tuple[Cluster, int, int]]]:
+        return mapping_loader(
+            self.scope, lambda s, ids: AssessmentRepository(s).summaries(ids), list
         )
-        self.summary: DataLoader[uuid.UUID, list[tuple[Cluster, int, int]]] = mapping_loader(
-            scope, lambda s, ids: AssessmentRepository(s).summaries(ids), list
+
+    @cached_property
+    def findings(self) -> DataLoader[uuid.UUID, list[FindingRow]]:
+        return mapping_loader(
+            self.scope, lambda s, ids: AssessmentRepository(s).findings(ids), list
         )
-        self.findings: DataLoader[uuid.UUID, list[FindingRow]] = mapping_loader(
-            scope, lambda s, ids: AssessmentRepository(s).findings(ids), list
+
+    @cached_property
+    def actions(self) -> DataLoader[uuid.UUID, list[ImprovementAction]]:
+        return mapping_loader(self.scope, lambda s, ids: AssessmentRepository(s).actions(ids), list)
+
+    @cached_property
+    def shared_with(self) -> DataLoader[uuid.UUID, int]:
+        return mapping_loader(
+            self.scope, lambda s, ids: ConsentRepository(s).in_force_counts(ids), int
         )
-        self.actions: DataLoader[uuid.UUID, list[ImprovementAction]] = mapping_loader(
-            scope, lambda s, ids: AssessmentRepository(s).actions(ids), list
-        )
-        self.shared_with: DataLoader[uuid.UUID, int] = mapping_loader(
-            scope, lambda s, ids: ConsentRepository(s).in_force_counts(ids), int
-        )
-        # key: (buyer id, factory id)
-        self.consent: DataLoader[tuple[uuid.UUID, uuid.UUID], Consent | None] = mapping_loader(
-            scope, _consents_of_buyer
-        )
-        # key: (buyer id, factory id) -> (the buyer's latest request there, buyers pooled)
-        self.assessment_request: DataLoader[
-            tuple[uuid.UUID, uuid.UUID], tuple[AssessmentRequest, int, bool] | None
-        ] = mapping_loader(scope, _requests_of_buyer)
+
+    @cached_property
+    def consent(self) -> DataLoader[tuple[uuid.UUID, uuid.UUID], Consent | None]:
+        """Key: (buyer id, factory id)."""
+        return mapping_loader(self.scope, _consents_of_buyer)
+
+    @cached_property
+    def assessment_request(
+        self,
+    ) -> DataLoader[tuple[uuid.UUID, uuid.UUID], tuple[AssessmentRequest, int, bool] | None]:
+        """Key: (buyer id, factory id) -> (the buyer's latest request there, buyers pooled)."""
+        return mapping_loader(self.scope, _requests_of_buyer)
