@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     feed = EventFeed(sessions, authorizer)
     budgets = ClientBudgets(settings)
     schema = build_schema(settings, cache is not None, budgets)
-    reuse = AnswerReuse(cache, sessions, authorizer, budgets) if cache is not None else None
+    reuse = AnswerReuse(cache, engine, authorizer, budgets) if cache is not None else None
     graphql = HubGraphQL(schema, settings, sessions, authorizer, verifier, feed, reuse)
 
     dispatcher = WebhookDispatcher(

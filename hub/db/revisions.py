@@ -62,13 +62,19 @@ class Revisions:
     data: int
 
 
-# built once: it runs at the start of every request
-_READ = text(
+# built once: it runs at the start of every request (as is, on the driver, for a kept answer:
+# hub.graphql.reuse)
+READ_SQL = (
     "SELECT (SELECT max(seq) FROM consent_log), (SELECT revision FROM data_revision WHERE id = 1)"
 )
+_READ = text(READ_SQL)
+
+
+def revisions_of(head: int | None, data: int | None) -> Revisions:
+    return Revisions(-1 if head is None else int(head), int(data or 0))
 
 
 async def read_revisions(session: AsyncSession) -> Revisions:
     """The ledger head and the data revision, in one statement (one snapshot, one round trip)."""
     head, data = (await session.execute(_READ)).one()
-    return Revisions(-1 if head is None else int(head), int(data or 0))
+    return revisions_of(head, data)

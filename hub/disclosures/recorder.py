@@ -46,11 +46,14 @@ class DisclosureRecorder:
         """Lock, re-check and write the disclosure rows; Forbidden if any consent moved."""
         if not self.items or self.buyer_id is None:
             return 0
-        # sorted: the rows' order (and so the log's) is the same for the same answer
-        items = sorted(self.items, key=lambda d: (str(d.factory_id), str(d.assessment_id), d.scope))
+        items = self.ordered()
         if not await DisclosureRepository(session).disclose(self.request_id, self.buyer_id, items):
             raise Forbidden(
                 "a consent this answer relied on changed while it was prepared; "
                 "nothing was disclosed, ask again"
             )
         return len(items)
+
+    def ordered(self) -> list[Disclosed]:
+        """Sorted: the rows' order (and so the log's) is the same for the same answer."""
+        return sorted(self.items, key=lambda d: (str(d.factory_id), str(d.assessment_id), d.scope))

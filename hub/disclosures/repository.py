@@ -25,6 +25,23 @@ _DISCLOSE = text(
     "SELECT disclose(:buyer, :request_id, CAST(:factories AS uuid[]),"
     " CAST(:assessments AS uuid[]), CAST(:scopes AS text[]), :key)"
 )
+# the same call for the driver itself (a kept answer, hub.graphql.reuse), arguments from
+# disclose_args; alone in its implicit transaction it commits as it ends, its locks held until
+# then, which is all the check needs
+DISCLOSE_ON_DRIVER = "SELECT disclose($1, $2, $3::uuid[], $4::uuid[], $5::text[], $6)"
+
+
+def disclose_args(
+    request_id: str, buyer_id: uuid.UUID, items: Sequence[Disclosed]
+) -> tuple[object, ...]:
+    return (
+        buyer_id,
+        request_id,
+        [item.factory_id for item in items],
+        [item.assessment_id for item in items],
+        [item.scope for item in items],
+        DIGEST_LOCK_KEY,
+    )
 
 
 class DisclosureRepository:
@@ -38,17 +55,9 @@ class DisclosureRepository:
         and write one row per item if every item's consent is in force and in scope at that
         clock; else write nothing. True when written. One round trip; the rows travel as
         arrays, so the statement is the same text every time."""
-        written = await self.session.scalar(
-            _DISCLOSE,
-            {
-                "buyer": buyer_id,
-                "request_id": request_id,
-                "factories": [item.factory_id for item in items],
-                "assessments": [item.assessment_id for item in items],
-                "scopes": [item.scope for item in items],
-                "key": DIGEST_LOCK_KEY,
-            },
-        )
+        names = ("buyer", "request_id", "factories", "assessments", "scopes", "key")
+        args = disclose_args(request_id, buyer_id, items)
+        written = await self.session.scalar(_DISCLOSE, dict(zip(names, args, strict=True)))
         return bool(written == len(items))
 
     async def page(

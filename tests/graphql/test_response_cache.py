@@ -240,3 +240,33 @@ async def test_documents_by_id_and_restricted_clients_are_never_reused(
     plain = await gql(http, "{ viewer { role } }", actor=buyer)  # an ordinary client: kept
     assert plain["data"] == {"viewer": {"role": "BUYER"}}
     assert len(_cache(quiet_app)) == 1
+
+
+async def test_a_kept_answer_whose_consent_moved_underneath_is_not_sent(
+    http: httpx.AsyncClient, quiet_app: Starlette, actors: Actors, database_url: str
+) -> None:
+    # the consent row ends without a ledger event or a revision (triggers off, as an operator
+    # could): the key still matches, so only the disclosure check at the edge stands between
+    # the kept answer and the buyer; it must refuse and the request must fail closed
+    factory = actors[Role.FACTORY].factory
+    assert factory is not None
+    await make_published_assessment(http, actors[Role.ASSESSOR], factory)
+    await grant(http, actors[Role.FACTORY], actors[Role.BUYER], ["SUMMARY", "FINDINGS"])
+    await _ask(http, actors)
+    assert "errors" not in await _ask(http, actors)  # kept and reused
+    before = await _disclosed(database_url)
+
+    conn = await asyncpg.connect(_libpq(database_url))
+    try:
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            await conn.execute("UPDATE consents SET status = 'REVOKED'")
+    finally:
+        await conn.close()
+    hits = _cache(quiet_app).hits
+    refused = await _ask(http, actors)
+
+    assert _cache(quiet_app).hits == hits + 1  # found, then refused at the edge
+    assert refused["data"] is None
+    assert error_codes(refused) == ["FORBIDDEN"]
+    assert await _disclosed(database_url) == before
