@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.db.paging import Page, keyset_page
 from hub.disclosures.models import Disclosure
+from hub.ledger import digests
 
 if TYPE_CHECKING:
     from hub.disclosures.recorder import Disclosed
@@ -85,6 +86,29 @@ class DisclosureRepository:
     # when it reads "every row up to id N" no transaction can still commit a smaller id.
     async def hold_for_digest(self) -> None:
         await self.session.execute(select(func.pg_advisory_xact_lock(DIGEST_LOCK_KEY)))
+
+    async def records_after(self, row_id: int, limit: int) -> list[tuple[int, digests.Record]]:
+        """Rows (id, digest record), without ORM objects (a digest reads up to 50,000)."""
+        query = (
+            select(
+                Disclosure.id,
+                Disclosure.at,
+                Disclosure.request_id,
+                Disclosure.buyer_org_id,
+                Disclosure.factory_id,
+                Disclosure.assessment_id,
+                Disclosure.scope,
+                Disclosure.consent_ledger_seq,
+            )
+            .where(Disclosure.id > row_id)
+            .order_by(Disclosure.id)
+            .limit(limit)
+        )
+        return [(row[0], digests.record(*row)) for row in await self.session.execute(query)]
+
+    async def count_between(self, after: int, upto: int) -> int:
+        query = select(func.count()).where(Disclosure.id > after, Disclosure.id <= upto)
+        return int((await self.session.execute(query)).scalar_one())
 
     async def after(self, row_id: int, limit: int) -> Sequence[Disclosure]:
         query = (

@@ -41,8 +41,21 @@ def encode(rec: Record) -> bytes:
     return json.dumps(rec, separators=(",", ":"), ensure_ascii=True).encode() + b"\n"
 
 
+class Digest:
+    """The digest built a chunk at a time (the integrator yields to requests between chunks)."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def update(self, records: Iterable[Record]) -> None:
+        for rec in records:
+            self._hash.update(encode(rec))
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
 def digest(records: Iterable[Record]) -> str:
-    h = hashlib.sha256()
-    for rec in records:
-        h.update(encode(rec))
-    return h.hexdigest()
+    made = Digest()
+    made.update(records)
+    return made.hexdigest()
