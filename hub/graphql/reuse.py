@@ -16,6 +16,7 @@ hub.graphql.response_cache.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from typing import Any
@@ -56,27 +57,39 @@ class AnswerReuse:
         body = scope.get(BODY)
         if not isinstance(principal, Principal) or body is None:
             return False
-        # the pool's connection, used on the driver: SQLAlchemy's session and result machinery
-        # was most of what was left of a hit (py-spy), for two fixed statements. Each runs in
-        # its own implicit transaction (READ COMMITTED takes a snapshot per statement anyway).
-        async with self.engine.connect() as connection:
-            driver = (await connection.get_raw_connection()).driver_connection
-            try:
-                found = await self._settle(driver, principal, body, state.get("request_id"))
-            except Refused:
-                found = None  # the ordinary path refuses it, with the tarpit and Retry-After
-            except Exception as exc:
-                # a fault the ordinary path meets again and answers; this connection may be
-                # broken, so the pool drops it
-                if database_fault(exc) is None:
-                    log.exception("reusing an answer failed; answering afresh")
-                await connection.invalidate()
-                found = None
+        try:
+            found = await self._reuse(principal, body, state.get("request_id"))
+        except Refused:
+            found = None  # the ordinary path refuses it, with the tarpit and Retry-After
+        except Exception as exc:
+            # a fault (the database down, a connection lost) the ordinary path meets again and
+            # answers as such
+            if database_fault(exc) is None:
+                log.exception("reusing an answer failed; answering afresh")
+            found = None
         if found is None:
             return False
         await send({"type": "http.response.start", "status": 200, "headers": found.headers})
         await send({"type": "http.response.body", "body": found.body})
         return True
+
+    async def _reuse(
+        self, principal: Principal, body: bytes, request_id: str | None
+    ) -> CachedAnswer | None:
+        # the pool's connection, used on the driver: SQLAlchemy's session and result machinery
+        # was most of what was left of a hit (py-spy), for two fixed statements. Each runs in
+        # its own implicit transaction (READ COMMITTED takes a snapshot per statement anyway).
+        async with self.engine.connect() as connection:
+            try:
+                driver = (await connection.get_raw_connection()).driver_connection
+                return await self._settle(driver, principal, body, request_id)
+            except Refused:
+                raise
+            except BaseException:
+                # broken, or stopped mid-statement (a deadline): the pool must not reuse it
+                with contextlib.suppress(Exception):
+                    await connection.invalidate()
+                raise
 
     async def _settle(
         self, driver: Any, principal: Principal, body: bytes, request_id: str | None
