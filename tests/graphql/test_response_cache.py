@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -18,7 +19,7 @@ from starlette.applications import Starlette
 
 from hub.app import create_app
 from hub.config import Settings
-from hub.directory.models import Role
+from hub.directory.models import Factory, Role
 from hub.documents.registry import document_id
 from hub.graphql.cost import estimate
 from hub.graphql.response_cache import ResponseCache
@@ -79,6 +80,16 @@ async def _ask(http: httpx.AsyncClient, actors: Actors) -> dict[str, object]:
     return await gql(http, REPORT, {"id": str(factory.id)}, actor=actors[Role.BUYER])
 
 
+async def _published_and_granted(
+    http: httpx.AsyncClient, actors: Actors
+) -> tuple[Factory, dict[str, Any]]:
+    factory = actors[Role.FACTORY].factory
+    assert factory is not None
+    await make_published_assessment(http, actors[Role.ASSESSOR], factory)
+    consent = await grant(http, actors[Role.FACTORY], actors[Role.BUYER], ["SUMMARY", "FINDINGS"])
+    return factory, consent
+
+
 async def test_a_reused_answer_is_the_same_and_disclosed_again(
     http: httpx.AsyncClient, quiet_app: Starlette, actors: Actors, database_url: str
 ) -> None:
@@ -103,10 +114,7 @@ async def test_a_reused_answer_is_the_same_and_disclosed_again(
 async def test_a_revocation_binds_the_very_next_identical_question(
     http: httpx.AsyncClient, quiet_app: Starlette, actors: Actors, database_url: str
 ) -> None:
-    factory = actors[Role.FACTORY].factory
-    assert factory is not None
-    await make_published_assessment(http, actors[Role.ASSESSOR], factory)
-    consent = await grant(http, actors[Role.FACTORY], actors[Role.BUYER], ["SUMMARY", "FINDINGS"])
+    factory, consent = await _published_and_granted(http, actors)
     await _ask(http, actors)
     await _ask(http, actors)  # now cached
     before = await _disclosed(database_url)
@@ -248,10 +256,7 @@ async def test_a_kept_answer_whose_consent_moved_underneath_is_not_sent(
     # the consent row ends without a ledger event or a revision (triggers off, as an operator
     # could): the key still matches, so only the disclosure check at the edge stands between
     # the kept answer and the buyer; it must refuse and the request must fail closed
-    factory = actors[Role.FACTORY].factory
-    assert factory is not None
-    await make_published_assessment(http, actors[Role.ASSESSOR], factory)
-    await grant(http, actors[Role.FACTORY], actors[Role.BUYER], ["SUMMARY", "FINDINGS"])
+    await _published_and_granted(http, actors)
     await _ask(http, actors)
     assert "errors" not in await _ask(http, actors)  # kept and reused
     before = await _disclosed(database_url)
