@@ -3,9 +3,10 @@
 On a cached answer, the fixed path of a request through strawberry (the view, the context with
 its loaders, parsing the body, the extension hooks, building and encoding the response) was
 two thirds of its CPU (py-spy, bench/RESULTS.md). Here a hit costs what correctness needs and
-nothing else: the revisions and the consent catch-up (one statement, as in
-hub.graphql.transaction), a lookup, the budget charge, the disclosure check and rows when the
-answer holds protected content, and the bytes sent the first time.
+nothing else: the revisions (the statement hub.graphql.transaction reads; a consent projection
+behind the ledger head falls through, and the ordinary path catches up), a lookup, the budget
+charge, the disclosure check and rows when the answer holds protected content, committed
+before a byte is sent, and the bytes sent the first time.
 
 Anything other than a clean hit falls through to the ordinary path, which then answers as if
 nothing were kept: a miss, a refused budget (answered 429 there), a consent that moved since
@@ -102,6 +103,9 @@ class AnswerReuse:
         found = self.cache.get(answer_key(revisions.data, principal, body))
         if found is None:
             return None
+        # charged before the check: if a consent moved, the ordinary path charges again (a rare
+        # race, and the client's loss); charged after, a refused budget would leave disclosure
+        # rows for an answer never sent
         await self.budgets.charge(principal.subject, found.cost)
         if found.disclosed:
             recorder = DisclosureRecorder.of(principal, request_id or uuid.uuid4().hex)
