@@ -6,10 +6,11 @@ dictionary lookup and the bytes already sent once. This module decides what may 
 extension, after the transaction has settled the answer); hub.graphql.reuse serves kept answers
 at the HTTP edge, before strawberry parses anything. What keeps a reused answer correct:
 
-- The key holds the data revision the request read before anything else (hub.db.revisions),
-  who asks (subject, organisation, role) and the exact request body. Any commit to any tracked
-  table, any consent event, changes the key for every request that starts after it; the consent
-  projection has caught up to a ledger head read in the same statement.
+- An answer is kept per caller (subject, organisation, role) and exact request body, with the
+  data revision its request read before anything else (hub.db.revisions), and reused only by a
+  request that reads the same revision. Any commit to any tracked table, any consent event,
+  moves the revision for every request that starts after it; the consent projection has caught
+  up to a ledger head read in the same statement.
 - Consent can lapse without a commit (an expiry): an answer for a buyer is kept no longer than
   the earliest expiry among the buyer's grants in force when it was built.
 - Protected content reused is disclosed again: the answer's disclosure items go through the
@@ -56,8 +57,10 @@ KEEP = "hub.keep"
 Key = tuple[Any, ...]
 
 
-def answer_key(data_revision: int, principal: Principal, body: bytes) -> Key:
-    return (data_revision, principal.subject, principal.org_id, principal.role, body)
+def answer_key(principal: Principal, body: bytes) -> Key:
+    """Who asks and what: one entry each, holding the data revision it was built on (a newer
+    answer replaces it, so answers of past revisions do not crowd the cache)."""
+    return (principal.subject, principal.org_id, principal.role, body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,7 @@ class Keep:
     """What the extension found keepable; the edge adds the bytes it sent."""
 
     key: Key
+    revision: int
     disclosed: frozenset[Disclosed]
     valid_until: datetime | None
     cost: int
@@ -72,6 +76,7 @@ class Keep:
 
 @dataclass(frozen=True, slots=True)
 class CachedAnswer:
+    revision: int  # the data revision it was built on: reused only while it is the current one
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
     disclosed: frozenset[Disclosed]
@@ -94,12 +99,16 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Key) -> CachedAnswer | None:
-        found = self._entries.get(key)
-        if found is None:
+    def peek(self, key: Key) -> CachedAnswer | None:
+        """The entry for this caller and body, of whatever revision (counted by ``reused``)."""
+        return self._entries.get(key)
+
+    def reused(self, found: CachedAnswer | None, revision: int) -> CachedAnswer | None:
+        """The entry if it was built on ``revision``, the current one; counts hits and misses."""
+        if found is None or found.revision != revision:
             self.misses += 1
-        else:
-            self.hits += 1
+            return None
+        self.hits += 1
         return found
 
     def put(self, key: Key, answer: CachedAnswer) -> None:
@@ -147,7 +156,8 @@ class ResponseCacheExtension(SchemaExtension):
         if body is None or not self._keepable(context) or not sent_as_text(body):
             return
         scope[KEEP] = Keep(
-            key=answer_key(context.revisions.data, context.principal, body),
+            key=answer_key(context.principal, body),
+            revision=context.revisions.data,
             disclosed=frozenset(context.disclosures.items),
             valid_until=context.authz.valid_until(),
             cost=int(context.extra.get("cost", 0)),

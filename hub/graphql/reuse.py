@@ -80,10 +80,15 @@ class AnswerReuse:
         # the pool's connection, used on the driver: SQLAlchemy's session and result machinery
         # was most of what was left of a hit (py-spy), for two fixed statements. Each runs in
         # its own implicit transaction (READ COMMITTED takes a snapshot per statement anyway).
+        candidate = self.cache.peek(answer_key(principal, body))
+        if candidate is None:
+            # nothing kept for this caller and body (a mutation, a first question): no
+            # database work here, the ordinary path reads the revisions itself
+            return self.cache.reused(None, -1)
         async with self.engine.connect() as connection:
             try:
                 driver = (await connection.get_raw_connection()).driver_connection
-                return await self._settle(driver, principal, body, request_id)
+                return await self._settle(driver, candidate, principal, request_id)
             except Refused:
                 raise
             except BaseException:
@@ -93,14 +98,14 @@ class AnswerReuse:
                 raise
 
     async def _settle(
-        self, driver: Any, principal: Principal, body: bytes, request_id: str | None
+        self, driver: Any, candidate: CachedAnswer, principal: Principal, request_id: str | None
     ) -> CachedAnswer | None:
         revisions = revisions_of(*await driver.fetchrow(READ_SQL))
         if revisions.ledger_head > self.authorizer.revision:
             # the consent projection is behind: the ordinary path catches up first. (A kept
             # answer cannot be newer than the projection that built it, so this is a miss.)
-            return None
-        found = self.cache.get(answer_key(revisions.data, principal, body))
+            return self.cache.reused(None, revisions.data)
+        found = self.cache.reused(candidate, revisions.data)
         if found is None:
             return None
         # charged before the check: if a consent moved, the ordinary path charges again (a rare
@@ -135,6 +140,7 @@ class AnswerReuse:
                     self.cache.put(
                         keep.key,
                         CachedAnswer(
+                            revision=keep.revision,
                             headers=tuple(start.get("headers", ())),
                             body=b"".join(chunks),
                             disclosed=keep.disclosed,
