@@ -57,7 +57,7 @@ async def appends(settings: Settings, writers: int, each: int) -> None:
     async def writer() -> None:
         for _ in range(each):
             async with sessions() as s, s.begin():
-                await LedgerRepository(s).append(event())
+                await LedgerRepository(s).append_batch([event()])
 
     t0 = time.perf_counter()
     await asyncio.gather(*(writer() for _ in range(writers)))

@@ -32,7 +32,6 @@ from hub.errors import BadUserInput, Conflict, Forbidden, NotFound
 from hub.events.outbox import emit
 from hub.events.types import CONSENT_AMENDED
 from hub.ledger.events import EventType, NewEvent
-from hub.ledger.models import ConsentLogEntry
 from hub.ledger.repository import LedgerRepository
 from hub.matching.repository import SupplierRepository
 
@@ -314,7 +313,8 @@ class ConsentService:
             and consent.ledger_seq >= 0
             and is_in_force(consent, datetime.now(UTC))
         )
-        entry = await self.ledger.append(
+        # the ledger entry and the row's new state, in one statement under the ledger lock
+        consent = await self.ledger.append_consent(
             NewEvent(
                 type=kind,
                 consent_id=consent.id,
@@ -326,8 +326,6 @@ class ConsentService:
                 reason=reason,
             )
         )
-        _project(consent, entry, kind, scopes, expires_at, reason)
-        await self.consents.session.flush()
         await emit(
             self.consents.session,
             CONSENT_AMENDED if amends else f"consent.{kind.value.lower()}",
@@ -338,38 +336,7 @@ class ConsentService:
                 "factoryId": str(factory.id),
                 "buyerId": str(buyer_id),
                 "status": consent.status.value,
-                "ledgerSeq": entry.seq,
+                "ledgerSeq": consent.ledger_seq,
             },
         )
         return consent
-
-
-def _project(
-    consent: Consent,
-    entry: ConsentLogEntry,
-    kind: EventType,
-    scopes: tuple[str, ...],
-    expires_at: datetime | None,
-    reason: str | None,
-) -> None:
-    """The current-state row after this event (the same rule the ledger replay applies)."""
-    consent.status = ConsentStatus(kind.value)
-    consent.ledger_seq = entry.seq
-    consent.updated_at = entry.at
-    if kind is EventType.REQUESTED:
-        consent.scopes = list(scopes)
-        consent.requested_at = entry.at
-        consent.reason = None
-    elif kind is EventType.GRANTED:
-        consent.scopes = list(scopes)
-        consent.granted_at = entry.at
-        consent.expires_at = expires_at
-        consent.revoked_at = None
-        consent.reason = None
-    elif kind is EventType.DECLINED:
-        consent.declined_at = entry.at
-        consent.reason = reason
-    elif kind is EventType.REVOKED:
-        consent.revoked_at = entry.at
-        consent.reason = reason
-    # EXPIRED keeps the grant's scopes and expiry as they were, for the record

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -54,7 +54,9 @@ DIGEST_TYPE = "DISCLOSURE_DIGEST"
 
 
 def _ts(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="microseconds") if value else None
+    # in UTC, so that a leaf follows from the stored instant alone (the database function
+    # consent_log_append renders times the same way)
+    return value.astimezone(UTC).isoformat(timespec="microseconds") if value else None
 
 
 def leaf_bytes(

@@ -15,8 +15,10 @@ from sqlalchemy import Row, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.consent.models import Consent
 from hub.ledger.events import (
     DIGEST_TYPE,
+    LEAF_TYPE_LINE,
     NewDigest,
     NewEvent,
     leaf_bytes,
@@ -43,6 +45,12 @@ _LAST_AND_NOTIFY = text(
 )
 
 
+_APPEND_CONSENT = text(
+    "SELECT * FROM consent_log_append(:lock, :channel, :type_line, :type, :event, :nonce,"
+    " :consent, :factory, :buyer, :actor, :scopes, :expires, :reason)"
+)
+
+
 # seq, event type, factory, buyer, scopes, expiry
 Fact = Row[int, str, uuid.UUID | None, uuid.UUID | None, list[str], datetime | None]
 
@@ -51,10 +59,32 @@ class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def append(self, event: NewEvent) -> ConsentLogEntry:
-        """Append one event under the ledger lock; NOTIFY listeners when the transaction commits."""
-        [entry] = await self.append_batch([event])
-        return entry
+    async def append_consent(self, event: NewEvent) -> Consent:
+        """Append one consent event and bring its consent row to the state after it, in one
+        statement (the database function consent_log_append: the ledger lock is then held for
+        this round trip and the COMMIT only); NOTIFY listeners when the transaction commits.
+        Returns the consent row, refreshed in the session."""
+        params = {
+            "lock": LEDGER_LOCK_KEY,
+            "channel": NOTIFY_CHANNEL,
+            "type_line": LEAF_TYPE_LINE,
+            "type": event.type.value,
+            "event": uuid.uuid4(),
+            "nonce": new_nonce(),
+            "consent": event.consent_id,
+            "factory": event.factory_id,
+            "buyer": event.buyer_id,
+            "actor": event.actor_id,
+            "scopes": sorted(event.scopes),
+            "expires": event.expires_at,
+            "reason": event.reason,
+        }
+        query = select(Consent).from_statement(_APPEND_CONSENT)
+        found = await self.session.execute(
+            query, params, execution_options={"populate_existing": True}
+        )
+        consent: Consent = found.scalar_one()
+        return consent
 
     async def append_batch(self, events: Sequence[NewEvent | NewDigest]) -> list[ConsentLogEntry]:
         """Append events in order, under one hold of the ledger lock (bulk loads use this)."""

@@ -39,7 +39,7 @@ async def test_eight_concurrent_writers(database_url: str, key_file) -> None:
     async def writer() -> None:
         for _ in range(APPENDS):
             async with sessions() as session, session.begin():
-                await LedgerRepository(session).append(_event())
+                await LedgerRepository(session).append_batch([_event()])
 
     await asyncio.gather(*(writer() for _ in range(8)))
     async with sessions() as session:
