@@ -4,9 +4,9 @@ On a cached answer, the fixed path of a request through strawberry (the view, th
 its loaders, parsing the body, the extension hooks, building and encoding the response) was
 two thirds of its CPU (py-spy, bench/RESULTS.md). Here a hit costs what correctness needs and
 nothing else: the revisions (the statement hub.graphql.transaction reads; a consent projection
-behind the ledger head falls through, and the ordinary path catches up), a lookup, the budget
-charge, the disclosure check and rows when the answer holds protected content, committed
-before a byte is sent, and the bytes sent the first time.
+behind the ledger head catches up here, as it would there), a lookup, the budget charge, the
+disclosure check and rows when the answer holds protected content, committed before a byte is
+sent, and the bytes sent the first time.
 
 Anything other than a clean hit falls through to the ordinary path, which then answers as if
 nothing were kept: a miss, a refused budget (answered 429 there), a consent that moved since
@@ -22,7 +22,7 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from starlette.types import Message, Scope, Send
 
 from hub.auth.principal import Principal
@@ -88,7 +88,7 @@ class AnswerReuse:
         async with self.engine.connect() as connection:
             try:
                 driver = (await connection.get_raw_connection()).driver_connection
-                return await self._settle(driver, candidate, principal, request_id)
+                return await self._settle(connection, driver, candidate, principal, request_id)
             except Refused:
                 raise
             except BaseException:
@@ -98,13 +98,23 @@ class AnswerReuse:
                 raise
 
     async def _settle(
-        self, driver: Any, candidate: CachedAnswer, principal: Principal, request_id: str | None
+        self,
+        connection: AsyncConnection,
+        driver: Any,
+        candidate: CachedAnswer,
+        principal: Principal,
+        request_id: str | None,
     ) -> CachedAnswer | None:
         revisions = revisions_of(*await driver.fetchrow(READ_SQL))
         if revisions.ledger_head > self.authorizer.revision:
-            # the consent projection is behind: the ordinary path catches up first. (A kept
-            # answer cannot be newer than the projection that built it, so this is a miss.)
-            return self.cache.reused(None, revisions.data)
+            # The consent projection is behind the head: catch up here, as the ordinary path
+            # would. Most often the head moved by a digest of the disclosure log (every few
+            # seconds under load), which changes no answer and no data revision; falling through
+            # sent every request meeting that moment into building its answer afresh, in every
+            # worker at once (the p99 of W1-W3, bench/RESULTS.md). A consent change moves the
+            # data revision too, so the entry below is then a miss.
+            async with AsyncSession(connection) as session:
+                await self.authorizer.catch_up(session, revisions.ledger_head)
         found = self.cache.reused(candidate, revisions.data)
         if found is None:
             return None

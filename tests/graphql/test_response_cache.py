@@ -24,6 +24,8 @@ from hub.documents.registry import document_id
 from hub.graphql.cost import estimate
 from hub.graphql.response_cache import ResponseCache
 from hub.graphql.schema import build_schema
+from hub.ledger.repository import LedgerRepository
+from hub.ledger.service import LedgerService
 from tests.conftest import _libpq, make_settings
 from tests.helpers import (
     Actors,
@@ -275,3 +277,27 @@ async def test_a_kept_answer_whose_consent_moved_underneath_is_not_sent(
     assert refused["data"] is None
     assert error_codes(refused) == ["FORBIDDEN"]
     assert await _disclosed(database_url) == before
+
+
+async def test_a_digest_of_the_disclosure_log_does_not_cost_a_kept_answer(
+    http: httpx.AsyncClient, quiet_app: Starlette, actors: Actors, database_url: str
+) -> None:
+    # a digest moves the ledger head (the projection is then behind) but changes no answer: the
+    # edge catches up and reuses, rather than every such request building its answer afresh
+    await _published_and_granted(http, actors)
+    first = await _ask(http, actors)
+    assert "errors" not in first
+    sessions = quiet_app.state.sessions
+    async with sessions() as session, session.begin():
+        assert await LedgerService(session).digest_disclosures() is not None
+        head = await LedgerRepository(session).head()
+    authorizer = quiet_app.state.authorizer
+    assert authorizer.revision < head
+    hits, before = _cache(quiet_app).hits, await _disclosed(database_url)
+
+    second = await _ask(http, actors)
+
+    assert _cache(quiet_app).hits == hits + 1
+    assert second == first
+    assert authorizer.revision == head
+    assert await _disclosed(database_url) > before  # still disclosed, and checked, at the edge
