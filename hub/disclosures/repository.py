@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hub.db.paging import Page, keyset_page
 from hub.disclosures.models import Disclosure
@@ -30,6 +31,31 @@ _DISCLOSE = text(
 # disclose_args; alone in its implicit transaction it commits as it ends, its locks held until
 # then, which is all the check needs
 DISCLOSE_ON_DRIVER = "SELECT disclose($1, $2, $3::uuid[], $4::uuid[], $5::text[], $6)"
+# the digest's barrier (the migration "disclosures settled")
+_SETTLED = text("SELECT disclosures_settled(:key)")
+# The lines of hub.ledger.digests.encode, built in SQL and hashed there (SHA-256 over the lines
+# in id order): [id,at,requestId,buyer,factory,assessment,scope,consentLedgerSeq] with compact
+# separators, times in UTC with microseconds. PostgreSQL escapes strings as Python's json does
+# except for non-ASCII and DEL, hence the flag. tests/ledger/test_digest_in_sql.py
+# holds the two equal.
+_DIGEST = text(r"""
+SELECT count(*), max(id), bool_and(request_id ~ '^[\x01-\x7e]*$'),
+       encode(sha256(convert_to(string_agg(line, '' ORDER BY id), 'UTF8')), 'hex')
+FROM (SELECT id, request_id,
+             '[' || id
+             || ',' || to_json(to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))
+             || ',' || to_json(request_id)
+             || ',"' || buyer_org_id || '","' || factory_id || '","' || assessment_id || '"'
+             || ',' || to_json(scope) || ',' || consent_ledger_seq || ']' || chr(10) AS line
+      FROM disclosures WHERE id > :after AND id <= :up_to ORDER BY id LIMIT :limit) AS rows
+""")
+
+
+@dataclass(frozen=True, slots=True)
+class DigestedRows:
+    count: int
+    last_id: int
+    digest: str  # hex SHA-256
 
 
 def disclose_args(
@@ -82,13 +108,44 @@ class DisclosureRepository:
             query = query.where(Disclosure.at < until)
         return await keyset_page(self.session, query.order_by(Disclosure.id), first, after)
 
-    # Disclosure writers hold this lock shared; the digest writer holds it exclusively, so
-    # when it reads "every row up to id N" no transaction can still commit a smaller id.
-    async def hold_for_digest(self) -> None:
-        await self.session.execute(select(func.pg_advisory_xact_lock(DIGEST_LOCK_KEY)))
+    async def settled_up_to(self) -> int:
+        """The highest disclosure id below which every row is final (the function
+        disclosures_settled: it waits until every answer disclosing now has ended). Run on a
+        connection of its own in autocommit, so the exclusive digest lock, which every
+        disclosing answer queues behind, is held for that one statement and not for the rest of
+        the digest's transaction."""
+        engine = self.session.bind
+        assert isinstance(engine, AsyncEngine)
+        async with engine.connect() as connection:
+            alone = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            settled = await alone.scalar(_SETTLED, {"key": DIGEST_LOCK_KEY})
+        return int(settled)
 
-    async def records_after(self, row_id: int, limit: int) -> list[tuple[int, digests.Record]]:
-        """Rows (id, digest record), without ORM objects (a digest reads up to 50,000)."""
+    async def any_after(self, row_id: int) -> bool:
+        query = select(Disclosure.id).where(Disclosure.id > row_id).limit(1)
+        return (await self.session.execute(query)).first() is not None
+
+    async def digest_in_sql(self, row_id: int, up_to: int, limit: int) -> DigestedRows | None:
+        """The digest of up to ``limit`` rows after ``row_id`` up to ``up_to``, computed by
+        PostgreSQL: no row crosses the wire and the worker's event loop is not held while
+        50,000 of them are encoded and hashed (that was the p99 of answers writing many
+        disclosure rows). None when a request id holds non-ASCII or DEL: Python's JSON escapes
+        non-ASCII and DEL and PostgreSQL's does not, so the caller reads such rows itself."""
+        found = (
+            await self.session.execute(_DIGEST, {"after": row_id, "up_to": up_to, "limit": limit})
+        ).one()
+        count, last_id, ascii_only, digest = found
+        if not count:
+            return DigestedRows(0, row_id, digests.EMPTY)
+        if not ascii_only:
+            return None
+        return DigestedRows(int(count), int(last_id), str(digest))
+
+    async def records_after(
+        self, row_id: int, up_to: int, limit: int
+    ) -> list[tuple[int, digests.Record]]:
+        """Rows (id, digest record) after ``row_id`` up to ``up_to``, without ORM objects (a
+        digest reads up to 50,000)."""
         query = (
             select(
                 Disclosure.id,
@@ -100,15 +157,11 @@ class DisclosureRepository:
                 Disclosure.scope,
                 Disclosure.consent_ledger_seq,
             )
-            .where(Disclosure.id > row_id)
+            .where(Disclosure.id > row_id, Disclosure.id <= up_to)
             .order_by(Disclosure.id)
             .limit(limit)
         )
         return [(row[0], digests.record(*row)) for row in await self.session.execute(query)]
-
-    async def count_between(self, after: int, upto: int) -> int:
-        query = select(func.count()).where(Disclosure.id > after, Disclosure.id <= upto)
-        return int((await self.session.execute(query)).scalar_one())
 
     async def after(self, row_id: int, limit: int) -> Sequence[Disclosure]:
         query = (

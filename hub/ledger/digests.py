@@ -41,6 +41,9 @@ def encode(rec: Record) -> bytes:
     return json.dumps(rec, separators=(",", ":"), ensure_ascii=True).encode() + b"\n"
 
 
+EMPTY = hashlib.sha256().hexdigest()
+
+
 class Digest:
     """The digest built a chunk at a time (the integrator yields to requests between chunks)."""
 

@@ -1,5 +1,5 @@
-"""A digest of the disclosure log never misses a row that commits late, and does its reading
-before it holds the lock every disclosing answer waits on."""
+"""A digest of the disclosure log never misses a row that commits late, and holds the lock
+every disclosing answer waits on for one statement only, never while it reads or appends."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.disclosures.repository import DIGEST_LOCK_KEY
 from hub.ledger import digests
+from hub.ledger.repository import INTEGRATOR_LOCK_KEY
 from hub.ledger.service import LedgerService
 from tests.conftest import _libpq
 
@@ -42,7 +43,7 @@ async def test_a_row_that_commits_after_the_digest_began_reading_is_in_it(
 
         digest = asyncio.create_task(LedgerService(session).digest_disclosures())
         await asyncio.sleep(0.5)
-        assert not digest.done()  # it read one row, and now waits for the disclosing answer
+        assert not digest.done()  # its barrier waits for the disclosing answer to end
         await tx.commit()
         made = await asyncio.wait_for(digest, 10)
         await session.commit()
@@ -65,3 +66,37 @@ async def test_nothing_to_digest_takes_no_lock(database_url: str, session: Async
     finally:
         await holder.close()
     assert made is None
+
+
+async def test_the_digest_lock_is_free_while_the_digest_reads_and_appends(
+    database_url: str, session: AsyncSession
+) -> None:
+    writer = await asyncpg.connect(_libpq(database_url))
+    try:
+        written = [await writer.fetchval(INSERT, f"r{i}", uuid.uuid4()) for i in range(3)]
+        made = await LedgerService(session).digest_disclosures()
+        assert made is not None
+        assert (made.to_id, made.count) == (written[-1], 3)
+        # the digest's transaction is still open: an answer disclosing now is not held up by it
+        async with writer.transaction():
+            free = await writer.fetchval(
+                "SELECT pg_try_advisory_xact_lock_shared($1)", DIGEST_LOCK_KEY
+            )
+        await session.commit()
+    finally:
+        await writer.close()
+    assert free
+
+
+async def test_one_process_digests_at_a_time(database_url: str, session: AsyncSession) -> None:
+    other = await asyncpg.connect(_libpq(database_url))
+    try:
+        await other.fetchval(INSERT, "r", uuid.uuid4())
+        async with other.transaction():
+            # another process's integrator is digesting or signing
+            await other.execute("SELECT pg_advisory_xact_lock($1)", INTEGRATOR_LOCK_KEY)
+            assert await LedgerService(session).digest_disclosures() is None
+        await session.rollback()
+        assert await LedgerService(session).digest_disclosures() is not None
+    finally:
+        await other.close()
