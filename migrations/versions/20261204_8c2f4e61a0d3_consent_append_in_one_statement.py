@@ -25,7 +25,7 @@ depends_on: str | Sequence[str] | None = None
 # ids, scopes (sorted by the caller), times in UTC with microseconds, and the caller's nonce.
 # Each statement of a VOLATILE function takes a new snapshot, so the head is read after the
 # lock is granted, as hub.ledger.repository says it must be.
-# The consent row becomes the state after the event (the rule of hub.consent.service._record's
+# The consent row becomes the state after the event (the lifecycle in hub.consent.service's
 # docstring) and is returned, so the caller needs no second statement to know it.
 APPEND = """
 CREATE FUNCTION consent_log_append(
