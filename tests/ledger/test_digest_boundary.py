@@ -4,16 +4,22 @@ every disclosing answer waits on for one statement only, never while it reads or
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from pathlib import Path
 
 import asyncpg
+import pytest
+from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.app import create_app
 from hub.disclosures.repository import DIGEST_LOCK_KEY
-from hub.ledger import digests
+from hub.ledger import digests, service, tasks
+from hub.ledger.events import LEAF_TYPE_LINE
 from hub.ledger.repository import INTEGRATOR_LOCK_KEY
 from hub.ledger.service import LedgerService
-from tests.conftest import _libpq
+from tests.conftest import _libpq, make_settings
 
 INSERT = (
     "INSERT INTO disclosures (at, request_id, buyer_org_id, factory_id, assessment_id, scope, "
@@ -100,3 +106,30 @@ async def test_one_process_digests_at_a_time(database_url: str, session: AsyncSe
         assert await LedgerService(session).digest_disclosures() is not None
     finally:
         await other.close()
+
+
+async def test_a_pass_digests_until_it_has_caught_up(
+    database_url: str, key_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # more rows than one digest takes (as under sustained load): one pass digests them all
+    monkeypatch.setattr(service, "MAX_DIGEST_ROWS", 5)
+    monkeypatch.setattr(tasks, "MAX_DIGEST_ROWS", 5)
+    # no background integrator of its own: this pass is the only one
+    app = create_app(make_settings(database_url, key_file, HUB_BACKGROUND="off"))
+    writer = await asyncpg.connect(_libpq(database_url))
+    try:
+        written = [await writer.fetchval(INSERT, f"r{i}", uuid.uuid4()) for i in range(12)]
+        async with LifespanManager(app):
+            settings = app.state.settings
+            await tasks.integrate_once(
+                app.state.sessions, app.state.ledger_key, settings.ledger_origin
+            )
+        leaves = await writer.fetch(
+            "SELECT leaf FROM consent_log WHERE event_type = 'DISCLOSURE_DIGEST' ORDER BY seq"
+        )
+    finally:
+        await writer.close()
+    made = [json.loads(bytes(row["leaf"])[len(LEAF_TYPE_LINE) :]) for row in leaves]
+    assert [d["count"] for d in made] == [5, 5, 2]
+    assert made[-1]["toId"] == written[-1]
+    assert [d["fromId"] for d in made[1:]] == [d["toId"] for d in made[:-1]]
