@@ -15,6 +15,12 @@ from datetime import UTC, datetime
 Record = list[object]
 
 
+def utc_time(at: datetime) -> str:
+    """A time as leaves and digest records write it: UTC, microseconds, "+00:00". (The SQL that
+    builds consent leaves and digests renders it the same way; tests hold them equal.)"""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def record(
     row_id: int,
     at: datetime,
@@ -27,7 +33,7 @@ def record(
 ) -> Record:
     return [
         row_id,
-        at.astimezone(UTC).isoformat(timespec="microseconds"),
+        utc_time(at),
         request_id,
         str(buyer),
         str(factory),

@@ -11,11 +11,13 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
 import rfc8785
+
+from hub.ledger.digests import utc_time
 
 LEAF_TYPE_LINE = b"compliance-hub/consent-event/v1\n"
 
@@ -54,9 +56,8 @@ DIGEST_TYPE = "DISCLOSURE_DIGEST"
 
 
 def _ts(value: datetime | None) -> str | None:
-    # in UTC, so that a leaf follows from the stored instant alone (the database function
-    # consent_log_append renders times the same way)
-    return value.astimezone(UTC).isoformat(timespec="microseconds") if value else None
+    # in UTC, so that a leaf follows from the stored instant alone
+    return utc_time(value) if value else None
 
 
 def leaf_bytes(
