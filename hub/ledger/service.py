@@ -175,8 +175,9 @@ class LedgerService:
 
     # --- disclosure digests -------------------------------------------------------------------
 
-    async def digest_disclosures(self) -> NewDigest | None:
-        """Commit the disclosure rows since the last digest into the ledger as one event.
+    async def digest_disclosures(self, limit: int = MAX_DIGEST_ROWS) -> NewDigest | None:
+        """Commit up to ``limit`` disclosure rows since the last digest into the ledger as one
+        event.
 
         Every disclosing answer holds the digest lock shared until it commits. A barrier takes
         it exclusively for one statement, alone in its transaction, and returns the id up to
@@ -192,9 +193,7 @@ class LedgerService:
         if not await log.any_after(start):
             return None
         up_to = await log.settled_up_to()
-        read = await log.digest_in_sql(start, up_to, MAX_DIGEST_ROWS) or await _read(
-            log, start, up_to
-        )
+        read = await log.digest_in_sql(start, up_to, limit) or await _read(log, start, up_to, limit)
         if read.count == 0:
             return None
         made = NewDigest(start, read.last_id, read.count, read.digest)
@@ -208,13 +207,13 @@ class LedgerService:
         return int(json.loads(last_leaf[len(LEAF_TYPE_LINE) :])["toId"])
 
 
-async def _read(log: DisclosureRepository, start: int, up_to: int) -> DigestedRows:
-    """Up to MAX_DIGEST_ROWS rows after ``start`` up to ``up_to``, read and hashed here a chunk
-    per statement (the event loop serves requests between chunks): the rare digest whose rows
+async def _read(log: DisclosureRepository, start: int, up_to: int, limit: int) -> DigestedRows:
+    """Up to ``limit`` rows after ``start`` up to ``up_to``, read and hashed here a chunk per
+    statement (the event loop serves requests between chunks): the rare digest whose rows
     PostgreSQL cannot encode as Python does."""
     count, last_id, digest = 0, start, digests.Digest()
-    while count < MAX_DIGEST_ROWS:
-        chunk = await log.records_after(last_id, up_to, min(DIGEST_CHUNK, MAX_DIGEST_ROWS - count))
+    while count < limit:
+        chunk = await log.records_after(last_id, up_to, min(DIGEST_CHUNK, limit - count))
         if not chunk:
             break
         digest.update(record for _, record in chunk)

@@ -19,15 +19,18 @@ MAX_DIGESTS_PER_PASS = 20
 
 
 async def integrate_once(
-    sessions: async_sessionmaker[AsyncSession], key: LedgerKey, origin: str
+    sessions: async_sessionmaker[AsyncSession],
+    key: LedgerKey,
+    origin: str,
+    digest_rows: int = MAX_DIGEST_ROWS,
 ) -> Checkpoint | None:
     # until caught up: under sustained load answers write more disclosure rows in an interval
     # than one digest takes (W1 of the shared benchmark: ~45,000 a second), and a backlog would
     # grow without end; bounded, so a pass also signs a checkpoint now and then
     for _ in range(MAX_DIGESTS_PER_PASS):
         async with sessions() as session, session.begin():
-            made = await LedgerService(session).digest_disclosures()
-        if made is None or made.count < MAX_DIGEST_ROWS:
+            made = await LedgerService(session).digest_disclosures(digest_rows)
+        if made is None or made.count < digest_rows:
             break
     async with sessions() as session, session.begin():
         return await LedgerService(session).checkpoint(key, origin)

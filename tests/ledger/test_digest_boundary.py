@@ -9,13 +9,12 @@ import uuid
 from pathlib import Path
 
 import asyncpg
-import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.app import create_app
 from hub.disclosures.repository import DIGEST_LOCK_KEY
-from hub.ledger import digests, service, tasks
+from hub.ledger import digests, tasks
 from hub.ledger.events import LEAF_TYPE_LINE
 from hub.ledger.repository import INTEGRATOR_LOCK_KEY
 from hub.ledger.service import LedgerService
@@ -108,12 +107,8 @@ async def test_one_process_digests_at_a_time(database_url: str, session: AsyncSe
         await other.close()
 
 
-async def test_a_pass_digests_until_it_has_caught_up(
-    database_url: str, key_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_pass_digests_until_it_has_caught_up(database_url: str, key_file: Path) -> None:
     # more rows than one digest takes (as under sustained load): one pass digests them all
-    monkeypatch.setattr(service, "MAX_DIGEST_ROWS", 5)
-    monkeypatch.setattr(tasks, "MAX_DIGEST_ROWS", 5)
     # no background integrator of its own: this pass is the only one
     app = create_app(make_settings(database_url, key_file, HUB_BACKGROUND="off"))
     writer = await asyncpg.connect(_libpq(database_url))
@@ -122,7 +117,7 @@ async def test_a_pass_digests_until_it_has_caught_up(
         async with LifespanManager(app):
             settings = app.state.settings
             await tasks.integrate_once(
-                app.state.sessions, app.state.ledger_key, settings.ledger_origin
+                app.state.sessions, app.state.ledger_key, settings.ledger_origin, digest_rows=5
             )
         leaves = await writer.fetch(
             "SELECT leaf FROM consent_log WHERE event_type = 'DISCLOSURE_DIGEST' ORDER BY seq"
